@@ -1,0 +1,1 @@
+"""powertrace: big-data supervision of public power on a Delta lakehouse."""

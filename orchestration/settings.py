@@ -1,0 +1,53 @@
+"""Where things live. One setting places all data: the lake.
+
+- data: ``--lake DIR`` or ``POWERTRACE_LAKE`` (default ``<project>/lake``); every zone
+  (landing, bronze, quarantine, ledger, published, restricted, truth, warehouse) is below it.
+- tool state: ``POWERTRACE_STATE`` (default ``<project>/.state``) holds the Dagster instance
+  (``dagster/``, used unless ``DAGSTER_HOME`` is set) and the dbt ``target/`` and logs.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
+SOURCES_DIR = PACKAGE_DIR / "sources"
+
+# The world the synthetic generator writes, and the as-of date of its last batch.
+DEFAULT_SCALE = 0.01
+DEFAULT_SEED = 20261127
+
+
+def lake_dir(override: str | os.PathLike | None = None) -> Path:
+    value = override or os.environ.get("POWERTRACE_LAKE") or PROJECT_DIR / "lake"
+    return Path(value).resolve()
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("POWERTRACE_STATE") or PROJECT_DIR / ".state").resolve()
+
+
+def dagster_home() -> Path:
+    return Path(os.environ.get("DAGSTER_HOME") or state_dir() / "dagster").resolve()
+
+
+class Zones:
+    """The lake's folders. Nothing outside ``root`` is written by the data path."""
+
+    def __init__(self, root: str | os.PathLike | None = None):
+        self.root = lake_dir(root)
+
+    landing = property(lambda self: self.root / "landing")
+    bronze = property(lambda self: self.root / "bronze")
+    quarantine = property(lambda self: self.root / "quarantine")
+    ledger = property(lambda self: self.root / "ledger")
+    published = property(lambda self: self.root / "published")
+    restricted = property(lambda self: self.root / "restricted")
+    truth = property(lambda self: self.root / "truth")
+    warehouse = property(lambda self: self.root / "warehouse.duckdb")
+
+    def bronze_table(self, system_id: str, entity: str) -> Path:
+        return self.bronze / system_id / entity
