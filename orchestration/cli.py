@@ -1,0 +1,55 @@
+"""The ``powertrace`` command: every operation of the platform.
+
+Sub-commands are imported lazily, so ``powertrace sources list`` does not pay for Dagster, dbt or
+Great Expectations imports it does not use.
+"""
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# name -> ("module:attribute" of a click command or group, one-line help shown by --help)
+COMMANDS = {
+    "generate": ("orchestration.world.cli:generate", "Write the synthetic world's deliveries into landing/."),
+    "sources": ("orchestration.sources_cli:sources", "List and validate the source registry."),
+    "onboard": ("orchestration.onboarding.cli:onboard", "Infer a draft contract from a sample delivery."),
+    "ingest": ("orchestration.ingest.cli:ingest", "Ingest landed batches into bronze (without Dagster)."),
+    "quarantine": ("orchestration.ingest.cli:quarantine", "Inspect and replay quarantined rows."),
+    "prepare": ("orchestration.run_cli:prepare", "Generate dbt sources and build the dbt manifest."),
+    "run": ("orchestration.run_cli:run", "Run the main job end to end through Dagster and summarise."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target[0].split(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx, formatter):
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][1]) for name in self.list_commands(ctx)])
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--lake", envvar="POWERTRACE_LAKE", type=click.Path(file_okay=False),
+              help="Lake folder holding all data (env POWERTRACE_LAKE; default ./lake).")
+@click.pass_context
+def main(ctx: click.Context, lake: str | None) -> None:
+    """powertrace: supervision lakehouse (landing → bronze → silver → gold → published alerts)."""
+    import os
+
+    from orchestration.settings import lake_dir
+    resolved = lake_dir(lake)
+    os.environ["POWERTRACE_LAKE"] = str(resolved)  # one setting for every tool started below (dbt, Dagster)
+    ctx.obj = {"lake": resolved}
+
+
+if __name__ == "__main__":
+    main()
