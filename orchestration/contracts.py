@@ -57,6 +57,8 @@ class Table(_Strict):
     personal_data: list[str] = Field(default_factory=list)  # canonical columns holding personal data
     not_after_batch: list[str] = Field(default_factory=list)  # event dates that cannot be in the future
     non_negative: list[str] = Field(default_factory=list)     # amounts that cannot be negative
+    # Native columns the vendor sends that the platform does not use; kept in bronze's _extra.
+    extra_columns: list[str] = Field(default_factory=list)
     mappings: list[Mapping]
 
     @field_validator("file_pattern")

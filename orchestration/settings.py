@@ -30,6 +30,11 @@ def state_dir() -> Path:
     return Path(os.environ.get("POWERTRACE_STATE") or PROJECT_DIR / ".state").resolve()
 
 
+def dbt_target_dir() -> Path:
+    """dbt's target/ (manifest, run results): tool state, never data."""
+    return state_dir() / "dbt" / "target"
+
+
 def dagster_home() -> Path:
     return Path(os.environ.get("DAGSTER_HOME") or state_dir() / "dagster").resolve()
 

@@ -1,0 +1,65 @@
+"""The dbt project as Dagster assets (staging → silver → gold), with lineage to bronze.
+
+The manifest is prepared ahead by ``powertrace prepare`` (sources generated from the registry,
+then ``dbt parse``); loading the code location never parses dbt. dbt tests surface as asset
+checks. dbt writes the warehouse DuckDB file, which has one writer at a time: the assets run in
+the ``duckdb_writer`` pool (limit 1), and nothing outside dbt writes that file.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.assets.bronze import bronze_key
+from orchestration.settings import DBT_PROJECT_DIR, dbt_target_dir
+
+DUCKDB_POOL = "duckdb_writer"
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=dbt_target_dir())
+
+
+def manifest_path():
+    path = dbt_project.manifest_path
+    if not path.exists():
+        raise FileNotFoundError(
+            f"dbt manifest not found at {path}: run `powertrace prepare` (generates the dbt sources from the "
+            "registry and parses the project) before loading the code location")
+    return path
+
+
+class PowertraceTranslator(DagsterDbtTranslator):
+    """Bronze sources map onto the bronze asset of their system; models group by layer folder."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            system_id = dbt_resource_props.get("meta", {}).get("system_id")
+            if system_id:
+                return bronze_key(system_id)
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn", [])
+        if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot") and len(fqn) > 1:
+            return fqn[1]  # staging | silver | gold | ...
+        return super().get_group_name(dbt_resource_props)
+
+
+def build_dbt_assets() -> dg.AssetsDefinition:
+    @dbt_assets(
+        manifest=manifest_path(),
+        project=dbt_project,
+        dagster_dbt_translator=PowertraceTranslator(DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+        pool=DUCKDB_POOL,
+    )
+    def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        yield from dbt.cli(["build"], context=context).stream()
+
+    return warehouse_models
+
+
+def dbt_resource() -> DbtCliResource:
+    # POWERTRACE_LAKE and the pseudonym key reach dbt through the environment it inherits.
+    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR))

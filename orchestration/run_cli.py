@@ -1,0 +1,120 @@
+"""``powertrace prepare`` and ``powertrace run``: the main job end to end through Dagster."""
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from orchestration.settings import DBT_PROJECT_DIR, DEFAULT_SCALE, DEFAULT_SEED, Zones, dagster_home, dbt_target_dir
+
+# What the prepared manifest depends on: when none of these changed, prepare is a no-op.
+_PREPARE_INPUTS = ("dbt_project", "orchestration/sources", "orchestration/canonical")
+_DAGSTER_YAML = """\
+# Written by `powertrace run`. One DuckDB writer at a time: every pool (dbt's duckdb_writer
+# included) runs one step at once across all runs of this instance.
+concurrency:
+  pools:
+    default_limit: 1
+telemetry:
+  enabled: false
+"""
+
+
+def _inputs_fingerprint() -> str:
+    from orchestration.settings import PROJECT_DIR
+
+    digest = hashlib.sha256()
+    for folder in _PREPARE_INPUTS:
+        for path in sorted((PROJECT_DIR / folder).rglob("*")):
+            if path.is_file() and "target" not in path.parts and "logs" not in path.parts \
+                    and not path.match("models/sources/*.yml"):
+                digest.update(str(path.relative_to(PROJECT_DIR)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def prepare_project(force: bool = False, echo=print) -> Path:
+    """Generate the dbt sources from the registry and parse the project into a manifest."""
+    from orchestration.contracts import registry
+    from orchestration.dbt_sources import write_sources
+    from orchestration.duckdb_setup import ensure_delta_extension
+
+    ensure_delta_extension()
+    target = dbt_target_dir()
+    stamp = target / ".prepared-from"
+    fingerprint = _inputs_fingerprint()
+    manifest = target / "manifest.json"
+    if not force and manifest.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+        return manifest
+    written = write_sources(DBT_PROJECT_DIR, registry())
+    echo(f"prepare: wrote dbt sources for {len(registry())} systems ({len(written)} files); parsing dbt project")
+    from dbt.cli.main import dbtRunner
+
+    os.environ.setdefault("POWERTRACE_LAKE", str(Zones().root))
+    result = dbtRunner().invoke(["parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+                                 str(DBT_PROJECT_DIR), "--target-path", str(target), "--quiet"])
+    if not result.success:
+        raise click.ClickException(f"dbt parse failed: {result.exception}")
+    stamp.write_text(fingerprint)
+    return manifest
+
+
+@click.command()
+@click.option("--force", is_flag=True, help="Re-generate and re-parse even when nothing changed.")
+def prepare(force: bool) -> None:
+    """Generate dbt sources from the registry and build the dbt manifest (run before loading Dagster)."""
+    path = prepare_project(force=force, echo=click.echo)
+    click.echo(f"manifest ready: {path}")
+
+
+def dagster_instance():
+    """The persistent Dagster instance (``DAGSTER_HOME``, default ``.state/dagster``)."""
+    from dagster import DagsterInstance
+
+    home = dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(_DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return DagsterInstance.get()
+
+
+def run_main_job(zones: Zones, *, echo=print) -> bool:
+    """Materialise every asset in one run of ``main_job`` on the persistent instance."""
+    prepare_project(echo=echo)
+    instance = dagster_instance()
+    from orchestration.definitions import MAIN_JOB, defs
+
+    job = defs.resolve_job_def(MAIN_JOB)
+    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    echo(f"dagster run {result.run_id}: {'SUCCESS' if result.success else 'FAILURE'} "
+         f"(instance {dagster_home()}; open `dagster dev` to see it)")
+    return result.success
+
+
+@click.command()
+@click.option("--scale", type=float, default=DEFAULT_SCALE, show_default=True,
+              help="Scale factor of the synthetic world generated when landing is empty.")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Seed of that world.")
+@click.pass_context
+def run(ctx: click.Context, scale: float, seed: int) -> None:
+    """Run the main job end to end: (generate) → bronze → silver → gold → published alerts, then summarise."""
+    zones = Zones(ctx.obj["lake"])
+    started = time.monotonic()
+    if not zones.landing.exists() or not any(zones.landing.iterdir()):
+        from orchestration.world.generate import generate
+
+        click.echo(f"landing is empty: generating the synthetic world (scale {scale}, seed {seed}) into {zones.landing}")
+        generate(zones.root, scale=scale, seed=seed, progress=sys.stderr.isatty())
+    ok = run_main_job(zones, echo=click.echo)
+    from orchestration.summary import render_summary
+
+    click.echo(render_summary(zones))
+    click.echo(f"elapsed: {time.monotonic() - started:.1f} s")
+    if not ok:
+        raise SystemExit(1)

@@ -1,0 +1,48 @@
+"""The short summary `powertrace run` prints: systems, rows, quarantine, reconciliation, alerts."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from orchestration.settings import Zones
+
+
+def _delta(path: Path) -> pl.DataFrame | None:
+    return pl.read_delta(str(path)) if (path / "_delta_log").exists() else None
+
+
+def render_summary(zones: Zones) -> str:
+    from orchestration.contracts import registry
+
+    lines = ["", "powertrace summary", "=================="]
+    systems = registry()
+    ledger = _delta(zones.ledger)
+    delivered = ledger["system_id"].n_unique() if ledger is not None else 0
+    lines.append(f"systems      {len(systems)} registered, {delivered} delivered")
+    if ledger is not None:
+        files = ledger.height
+        bad = ledger.filter(~pl.col("reconciled")).height
+        lines.append(f"files        {files} ingested, {files - bad} reconciled"
+                     + (f", {bad} NOT RECONCILED" if bad else ""))
+        lines.append(f"records      {ledger['records_sent'].sum():,} sent = {ledger['rows_bronze'].sum():,} in bronze"
+                     f" + {ledger['rows_quarantined'].sum():,} quarantined")
+        latest = ledger["batch_date"].max()
+        lines.append(f"as of        {latest}")
+    quarantine = _delta(zones.quarantine)
+    if quarantine is not None and quarantine.height:
+        by_rule = quarantine.group_by("rule").len().sort("len", descending=True)
+        lines.append("quarantine   " + ", ".join(f"{r}: {n}" for r, n in by_rule.iter_rows()))
+    alerts = _delta(zones.published / "alerts")
+    if alerts is None:
+        lines.append("alerts       none published")
+    else:
+        lines.append(f"alerts       {alerts.height} published ({zones.published / 'alerts'})")
+        if alerts.height:
+            table = alerts.group_by("model_id").agg(
+                red=(pl.col("severity") == "red").sum(), yellow=(pl.col("severity") == "yellow").sum(),
+            ).sort("model_id")
+            lines.append("  model    red  yellow")
+            for m, red, yellow in table.iter_rows():
+                lines.append(f"  {m:<6} {red:>5} {yellow:>7}")
+    return "\n".join(lines)

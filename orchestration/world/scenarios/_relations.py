@@ -1,0 +1,183 @@
+"""The oracle's shared definitions of models.md ("Shared definitions"), indexed over clean frames.
+
+Every truth oracle that asks "is X a related party of P at D" uses this one implementation, so the
+definitions are written once, word for word:
+
+- At date D: a row with validity [start, end] holds when start <= D and (end is null or D <= end);
+  a null start holds at no date. (``held_at``; ``held_during`` is the "on some day of a period"
+  form SM07 needs: the interval overlaps [first, last].)
+- Spouses of P at D: a ``marriage`` row with P on either side, registered on or before D and with
+  dissolved_date null or AFTER D (so a marriage dissolved on D no longer holds on D: the spec
+  says "after", not "on or after"); and, where no marriage row at all exists between the two
+  (whatever its dates), the head and a spouse of one household (relation_to_head head/spouse).
+- Close relatives of P at D: spouses at D, plus the household pairs head-child, spouse-child,
+  head-parent, sibling-parent, child-child, head-sibling, sibling-sibling (person is the latest
+  snapshot: these pairs hold at every date). Symmetric, never transitive; P is not its own
+  relative.
+- Related parties of P at D: P, P's close relatives at D, and every company of which any of them
+  is at D the legal rep (established_date..deregistered_date, open when null) or a person
+  shareholder (holder_type person) whose own row has share_ratio >= min_share and is valid at D
+  (from_date..to_date). Rows are judged alone (nothing summed); company shareholders are not
+  followed.
+
+Identity is by id_number / credit_code as the clean rows carry them (clean rows are already
+normalised; the renderer adds noise later), never by name.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+import polars as pl
+
+DEFAULT_MIN_SHARE = 0.05
+
+# Household pairs (relation_to_head of one member, of the other) that make close relatives.
+# Listed one way; the index adds both directions (relations are symmetric).
+CLOSE_HOUSEHOLD_PAIRS = frozenset({
+    ("head", "child"), ("spouse", "child"),        # parent and child
+    ("head", "parent"), ("sibling", "parent"),     # child and parent
+    ("child", "child"), ("head", "sibling"), ("sibling", "sibling"),  # siblings
+})
+_CLOSE_PAIRS_BOTH_WAYS = CLOSE_HOUSEHOLD_PAIRS | {(b, a) for a, b in CLOSE_HOUSEHOLD_PAIRS}
+
+
+def held_at(start: dt.date | None, end: dt.date | None, d: dt.date) -> bool:
+    """"At date D": start <= D and (end is null or D <= end); a null start never holds."""
+    return start is not None and start <= d and (end is None or d <= end)
+
+
+def held_during(start: dt.date | None, end: dt.date | None, first: dt.date, last: dt.date) -> bool:
+    """Held on some day of [first, last]: the validity interval overlaps the period."""
+    return start is not None and start <= last and (end is None or first <= end)
+
+
+def _rows(tables: dict[str, pl.DataFrame], entity: str, columns: list[str]) -> Iterable[tuple]:
+    """The given columns of an entity's frame as tuples (no rows when the entity is absent)."""
+    df = tables.get(entity)
+    if df is None or df.height == 0:
+        return []
+    return zip(*(df.get_column(c).to_list() for c in columns))
+
+
+class Relations:
+    """Index of the registries the shared definitions read: person, marriage, company, shareholder.
+
+    Build once per truth computation (``Relations(tables)``) and ask per (person, date).
+    """
+
+    def __init__(self, tables: dict[str, pl.DataFrame]) -> None:
+        self._household_relatives: dict[str, set[str]] = defaultdict(set)
+        self._household_spouses: dict[str, set[str]] = defaultdict(set)
+        self._marriages: dict[str, list[tuple[str, dt.date | None, dt.date | None]]] = defaultdict(list)
+        self._married_pairs: set[frozenset[str]] = set()
+        # person -> [(credit_code, start, end)] for legal-rep terms and shareholdings;
+        # company -> [(person, start, end, share_ratio or None)] for the reverse question.
+        self._legal_rep_of: dict[str, list[tuple[str, dt.date | None, dt.date | None]]] = defaultdict(list)
+        self._holdings_of: dict[str, list[tuple[str, dt.date | None, dt.date | None, float]]] = defaultdict(list)
+        self._persons_of_company: dict[str, list[tuple[str, dt.date | None, dt.date | None, float | None]]] = defaultdict(list)
+        self._index_marriages(tables)
+        self._index_households(tables)
+        self._index_companies(tables)
+
+    # ------------------------------------------------------------------ building
+    def _index_marriages(self, tables: dict[str, pl.DataFrame]) -> None:
+        for a, b, registered, dissolved in _rows(tables, "marriage",
+                                                 ["person_a_id", "person_b_id", "registered_date", "dissolved_date"]):
+            if a is None or b is None or a == b:
+                continue
+            self._marriages[a].append((b, registered, dissolved))
+            self._marriages[b].append((a, registered, dissolved))
+            self._married_pairs.add(frozenset((a, b)))
+
+    def _index_households(self, tables: dict[str, pl.DataFrame]) -> None:
+        members: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for pid, household, relation in _rows(tables, "person", ["id_number", "household_id", "relation_to_head"]):
+            if pid is not None and household is not None and relation is not None:
+                members[household].append((pid, relation))
+        for people in members.values():
+            for i, (p, rel_p) in enumerate(people):
+                for q, rel_q in people[i + 1:]:
+                    if p == q:
+                        continue
+                    if (rel_p, rel_q) in _CLOSE_PAIRS_BOTH_WAYS:
+                        self._household_relatives[p].add(q)
+                        self._household_relatives[q].add(p)
+                    elif {rel_p, rel_q} == {"head", "spouse"}:
+                        self._household_spouses[p].add(q)
+                        self._household_spouses[q].add(p)
+
+    def _index_companies(self, tables: dict[str, pl.DataFrame]) -> None:
+        for code, rep, established, deregistered in _rows(
+                tables, "company", ["credit_code", "legal_rep_id", "established_date", "deregistered_date"]):
+            if code is None or rep is None:
+                continue
+            self._legal_rep_of[rep].append((code, established, deregistered))
+            self._persons_of_company[code].append((rep, established, deregistered, None))
+        for code, holder, holder_type, ratio, start, end in _rows(
+                tables, "shareholder", ["credit_code", "holder_id", "holder_type", "share_ratio", "from_date", "to_date"]):
+            if code is None or holder is None or holder_type != "person" or ratio is None:
+                continue  # company shareholders are not followed
+            self._holdings_of[holder].append((code, start, end, ratio))
+            self._persons_of_company[code].append((holder, start, end, ratio))
+
+    # ------------------------------------------------------------------ persons
+    def spouses(self, p: str, d: dt.date) -> set[str]:
+        """Spouses of P at D (marriage rows; household head-spouse only without any marriage row)."""
+        out = {other for other, registered, dissolved in self._marriages.get(p, ())
+               if registered is not None and registered <= d and (dissolved is None or dissolved > d)}
+        out |= {other for other in self._household_spouses.get(p, ())
+                if frozenset((p, other)) not in self._married_pairs}
+        return out
+
+    def close_relatives(self, p: str, d: dt.date) -> set[str]:
+        """Close relatives of P at D: spouses at D, parents, children and siblings (P excluded)."""
+        return (self.spouses(p, d) | self._household_relatives.get(p, set())) - {p}
+
+    def family(self, p: str, d: dt.date) -> set[str]:
+        """P and P's close relatives at D: the persons among P's related parties."""
+        return self.close_relatives(p, d) | {p}
+
+    # ------------------------------------------------------------------ companies
+    def companies_tied(self, persons: Iterable[str], d: dt.date, min_share: float = DEFAULT_MIN_SHARE) -> set[str]:
+        """Companies of which any of ``persons`` is, at D, legal rep or a shareholder >= min_share."""
+        out: set[str] = set()
+        for p in persons:
+            out |= {code for code, start, end in self._legal_rep_of.get(p, ()) if held_at(start, end, d)}
+            out |= {code for code, start, end, ratio in self._holdings_of.get(p, ())
+                    if ratio >= min_share and held_at(start, end, d)}
+        return out
+
+    def companies_tied_during(self, persons: Iterable[str], first: dt.date, last: dt.date,
+                              min_share: float = DEFAULT_MIN_SHARE) -> set[str]:
+        """Companies with a legal-rep or shareholder (>= min_share) tie valid on some day of [first, last]."""
+        out: set[str] = set()
+        for p in persons:
+            out |= {code for code, start, end in self._legal_rep_of.get(p, ()) if held_during(start, end, first, last)}
+            out |= {code for code, start, end, ratio in self._holdings_of.get(p, ())
+                    if ratio >= min_share and held_during(start, end, first, last)}
+        return out
+
+    def persons_tied(self, company: str, d: dt.date, min_share: float = DEFAULT_MIN_SHARE) -> set[str]:
+        """Persons who are, at D, legal rep of ``company`` or its person shareholder >= min_share."""
+        return {p for p, start, end, ratio in self._persons_of_company.get(company, ())
+                if (ratio is None or ratio >= min_share) and held_at(start, end, d)}
+
+    def related_parties(self, p: str, d: dt.date, min_share: float = DEFAULT_MIN_SHARE) -> set[str]:
+        """Related parties of P at D: P, close relatives, and the companies any of them is tied to."""
+        persons = self.family(p, d)
+        return persons | self.companies_tied(persons, d, min_share)
+
+    def is_related_party(self, x: str, p: str, d: dt.date, min_share: float = DEFAULT_MIN_SHARE) -> bool:
+        """Is X (an id_number or a credit_code) a related party of P at D?
+
+        Equivalent to ``x in related_parties(p, d)`` but asked from X's side, which is cheaper when
+        many records are judged against a few persons each.
+        """
+        if x is None:
+            return False
+        family = self.family(p, d)
+        if x in family:
+            return True
+        return not family.isdisjoint(self.persons_tied(x, d, min_share))
