@@ -7,6 +7,7 @@ The full field reference is ``docs/contracts.md``.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import os
 import re
 from dataclasses import dataclass
@@ -150,7 +151,24 @@ class Contract(_Strict):
                 missing = [c for c in table.primary_key if c not in seen]
                 if missing:
                     raise ValueError(f"{mwhere}: primary key column(s) {missing} are not mapped")
+                if self.delivery.format not in ("csv", "xlsx") and any(
+                        r.date_style == "excel_serial" for r in m.columns.values()):
+                    raise ValueError(f"{mwhere}: date_style excel_serial is only for csv and xlsx deliveries")
+                clash = sorted(set(table.extra_columns) & set(m.columns))
+                if clash:
+                    raise ValueError(f"{where}.extra_columns: {clash} are mapped native headers, not extra ones")
+        self._patterns_disjoint()
         return self
+
+    def _patterns_disjoint(self) -> None:
+        # A file must belong to one table: the names a pattern stands for (``zfmx*.csv`` ->
+        # zfmx.csv, zfmx-2.csv) must not match another table's pattern (e.g. ``zf*.csv``).
+        for tname, table in self.tables.items():
+            examples = [table.file_pattern.replace("*", ""), table.file_pattern.replace("*", "-2")]
+            for other, otable in self.tables.items():
+                if other != tname and any(fnmatch.fnmatchcase(e, otable.file_pattern) for e in examples):
+                    raise ValueError(f"tables.{other}.file_pattern: {otable.file_pattern!r} also matches "
+                                     f"the files of table {tname} ({table.file_pattern!r})")
 
 
 @dataclass(frozen=True)
@@ -162,8 +180,11 @@ class LoadedContract:
 def _format_error(path: Path, err: ValidationError) -> str:
     lines = []
     for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        lines.append(f"{path}: field {loc}: {e['msg']}")
+        loc = ".".join(str(p) for p in e["loc"])
+        msg = str(e["ctx"]["error"]) if e["type"] == "value_error" else e["msg"]
+        if not loc and ": " in msg:  # whole-contract rules name their field: "tables.x.entity: ..."
+            loc, msg = msg.split(": ", 1)
+        lines.append(f"{path}: field {loc or '(top level)'}: {msg}")
     return "\n".join(lines)
 
 

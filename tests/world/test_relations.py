@@ -88,3 +88,21 @@ def test_persons_tied_and_period_ties():
     assert rel.persons_tied("C1", D - DAY * 30) == {"S"}
     assert rel.companies_tied_during({"S"}, D - DAY * 19, D) == set()
     assert rel.companies_tied_during({"S"}, D - DAY * 20, D) == {"C1"}
+
+
+def test_roster_terms_salaries_and_posts():
+    from orchestration.world.scenarios._relations import Roster
+    roster = Roster({
+        "village_cadre": frame("village_cadre", [
+            {"id_number": "C1", "village_code": "V1", "term_start": D - DAY * 100, "term_end": D, "salaried_from": D},
+            {"id_number": "C2", "village_code": "V1", "term_start": D - DAY * 100, "salaried_from": D + DAY},
+            {"id_number": "C3", "village_code": "V1", "term_start": None}]),
+        "public_official": frame("public_official", [
+            {"id_number": "O1", "org_code": "G1", "start_date": D - DAY, "end_date": D}])})
+    assert roster.cadres_of("V1", D) == {"C1", "C2"}
+    assert roster.cadres_of("V1", D + DAY) == {"C2"}
+    assert roster.is_salaried_cadre("C1", "V1", D) and not roster.is_salaried_cadre("C1", "V2", D)
+    assert not roster.is_salaried_cadre("C2", "V1", D)   # salaried only from the next day
+    assert roster.in_post("O1", D) and not roster.in_post("O1", D + DAY)
+    assert roster.in_post("O1", D, "G1") and not roster.in_post("O1", D, "G2")
+    assert roster.officials_at("G1", D) == {"O1"} and roster.officials_at("G1", D + DAY) == set()

@@ -14,6 +14,9 @@ definitions are written once, word for word:
   head-parent, sibling-parent, child-child, head-sibling, sibling-sibling (person is the latest
   snapshot: these pairs hold at every date). Symmetric, never transitive; P is not its own
   relative.
+- Cadre of village V at D: a ``village_cadre`` row for V valid at D (term_start..term_end);
+  salaried cadre: additionally salaried_from <= D (null salaried_from: never salaried).
+  Official in post at D: a ``public_official`` row valid at D (start_date..end_date). (``Roster``)
 - Related parties of P at D: P, P's close relatives at D, and every company of which any of them
   is at D the legal rep (established_date..deregistered_date, open when null) or a person
   shareholder (holder_type person) whose own row has share_ratio >= min_share and is valid at D
@@ -28,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import polars as pl
 
@@ -53,7 +57,7 @@ def held_during(start: dt.date | None, end: dt.date | None, first: dt.date, last
     return start is not None and start <= last and (end is None or first <= end)
 
 
-def _rows(tables: dict[str, pl.DataFrame], entity: str, columns: list[str]) -> Iterable[tuple]:
+def rows_of(tables: dict[str, pl.DataFrame], entity: str, columns: list[str]) -> Iterable[tuple]:
     """The given columns of an entity's frame as tuples (no rows when the entity is absent)."""
     df = tables.get(entity)
     if df is None or df.height == 0:
@@ -83,7 +87,7 @@ class Relations:
 
     # ------------------------------------------------------------------ building
     def _index_marriages(self, tables: dict[str, pl.DataFrame]) -> None:
-        for a, b, registered, dissolved in _rows(tables, "marriage",
+        for a, b, registered, dissolved in rows_of(tables, "marriage",
                                                  ["person_a_id", "person_b_id", "registered_date", "dissolved_date"]):
             if a is None or b is None or a == b:
                 continue
@@ -93,7 +97,7 @@ class Relations:
 
     def _index_households(self, tables: dict[str, pl.DataFrame]) -> None:
         members: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for pid, household, relation in _rows(tables, "person", ["id_number", "household_id", "relation_to_head"]):
+        for pid, household, relation in rows_of(tables, "person", ["id_number", "household_id", "relation_to_head"]):
             if pid is not None and household is not None and relation is not None:
                 members[household].append((pid, relation))
         for people in members.values():
@@ -109,13 +113,13 @@ class Relations:
                         self._household_spouses[q].add(p)
 
     def _index_companies(self, tables: dict[str, pl.DataFrame]) -> None:
-        for code, rep, established, deregistered in _rows(
+        for code, rep, established, deregistered in rows_of(
                 tables, "company", ["credit_code", "legal_rep_id", "established_date", "deregistered_date"]):
             if code is None or rep is None:
                 continue
             self._legal_rep_of[rep].append((code, established, deregistered))
             self._persons_of_company[code].append((rep, established, deregistered, None))
-        for code, holder, holder_type, ratio, start, end in _rows(
+        for code, holder, holder_type, ratio, start, end in rows_of(
                 tables, "shareholder", ["credit_code", "holder_id", "holder_type", "share_ratio", "from_date", "to_date"]):
             if code is None or holder is None or holder_type != "person" or ratio is None:
                 continue  # company shareholders are not followed
@@ -181,3 +185,61 @@ class Relations:
         if x in family:
             return True
         return not family.isdisjoint(self.persons_tied(x, d, min_share))
+
+
+class CadreTerm(NamedTuple):
+    """One ``village_cadre`` row: a person's term in a village."""
+    id_number: str
+    village_code: str
+    term_start: dt.date | None
+    term_end: dt.date | None
+    salaried_from: dt.date | None
+
+    def holds_at(self, d: dt.date) -> bool:
+        return held_at(self.term_start, self.term_end, d)
+
+    def salaried_at(self, d: dt.date) -> bool:
+        return self.holds_at(d) and self.salaried_from is not None and self.salaried_from <= d
+
+
+class Roster:
+    """Index of ``village_cadre`` (by village and by person) and ``public_official`` (by person)."""
+
+    def __init__(self, tables: dict[str, pl.DataFrame]) -> None:
+        self.terms_by_village: dict[str, list[CadreTerm]] = defaultdict(list)
+        self.terms_by_person: dict[str, list[CadreTerm]] = defaultdict(list)
+        for row in rows_of(tables, "village_cadre", ["id_number", "village_code", "term_start", "term_end", "salaried_from"]):
+            term = CadreTerm(*row)
+            if term.id_number is None or term.village_code is None:
+                continue
+            self.terms_by_village[term.village_code].append(term)
+            self.terms_by_person[term.id_number].append(term)
+        self.posts_by_person: dict[str, list[tuple[str, dt.date | None, dt.date | None]]] = defaultdict(list)
+        self.posts_by_org: dict[str, list[tuple[str, dt.date | None, dt.date | None]]] = defaultdict(list)
+        for pid, org, start, end in rows_of(tables, "public_official", ["id_number", "org_code", "start_date", "end_date"]):
+            if pid is not None:
+                self.posts_by_person[pid].append((org, start, end))
+                self.posts_by_org[org].append((pid, start, end))
+
+    def cadres_of(self, village_code: str, d: dt.date) -> set[str]:
+        """Persons who are cadres of the village at D."""
+        return {t.id_number for t in self.terms_by_village.get(village_code, ()) if t.holds_at(d)}
+
+    def is_salaried_cadre(self, person: str, village_code: str, d: dt.date) -> bool:
+        return any(t.village_code == village_code and t.salaried_at(d) for t in self.terms_by_person.get(person, ()))
+
+    def officials_at(self, org_code: str, d: dt.date) -> set[str]:
+        """Officials in post at D at the organisation ``org_code``."""
+        return {p for p, s, e in self.posts_by_org.get(org_code, ()) if held_at(s, e, d)}
+
+    def in_post(self, person: str, d: dt.date, org_code: str | None = None) -> bool:
+        """Is the person an official in post at D (anywhere, or at ``org_code``)?"""
+        return any((org_code is None or org == org_code) and held_at(s, e, d)
+                   for org, s, e in self.posts_by_person.get(person, ()))
+
+
+def related_to_a_cadre(x: str | None, village_code: str, d: dt.date, roster: Roster, relations: Relations,
+                       min_share: float = DEFAULT_MIN_SHARE) -> bool:
+    """Is X a related party, at D, of some cadre of the village at D?"""
+    return x is not None and any(relations.is_related_party(x, c, d, min_share)
+                                 for c in roster.cadres_of(village_code, d))
