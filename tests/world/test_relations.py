@@ -106,3 +106,24 @@ def test_roster_terms_salaries_and_posts():
     assert roster.in_post("O1", D) and not roster.in_post("O1", D + DAY)
     assert roster.in_post("O1", D, "G1") and not roster.in_post("O1", D, "G2")
     assert roster.officials_at("G1", D) == {"O1"} and roster.officials_at("G1", D + DAY) == set()
+
+
+def test_asking_from_the_partys_side_agrees_with_the_definition():
+    """related_to_a_cadre (asked from X's side) equals 'X in related_parties(C, D) for a cadre C'."""
+    from orchestration.world.core import World
+    from orchestration.world.scenarios import sm01
+    from orchestration.world.scenarios._frames import frames
+    from orchestration.world.scenarios._relations import Roster, related_to_a_cadre
+
+    world = World(3, 0.01)
+    sm01.plant(world)
+    tables = frames(world)
+    rel, roster = Relations(tables), Roster(tables)
+    records = [(r["contractor_id"], r["village_code"], r["approved_date"]) for r in world.tables["village_project"]]
+    records += [(r["payee_id"], r["village_code"], r["pay_date"]) for r in world.tables["village_payment"]]
+    verdicts = []
+    for party, village, d in records:
+        by_definition = any(party in rel.related_parties(c, d) for c in roster.cadres_of(village, d))
+        assert related_to_a_cadre(party, village, d, roster, rel) is by_definition, (party, village, d)
+        verdicts.append(by_definition)
+    assert any(verdicts) and not all(verdicts)

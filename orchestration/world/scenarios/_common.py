@@ -1,11 +1,13 @@
 """Helpers several scenario modules share: calendar months, the alert frame, planting building blocks.
 
 Oracle side: ``month_*`` (models.md speaks in calendar months 'YYYY-MM'), ``DEFAULT_PARAMS`` (the
-defaults models.md names) and ``alerts_frame`` (one row per (model_id, primary_key), branches
-sorted and comma-joined, the highest severity).
+defaults models.md names, read through ``param``) and ``alerts_frame`` (one row per (model_id,
+primary_key), branches sorted and comma-joined, the highest severity).
 Planting side: ``planting_count`` (how many positives/decoys per branch at a scale),
-``new_household`` (a family with plausible birth dates), ``new_org_code`` and
-``new_tender_project`` (an organisation-owned tender project, as SM05, SM09 and SM10 need).
+``last_monthly_snapshot`` (the last day monthly-snapshot registries can show), ``new_household``
+(a family with plausible birth dates), ``new_org_code`` and ``new_tender_project`` (an
+organisation-owned tender project, as SM05, SM09 and SM10 need), ``person_name`` /
+``company_row`` (look up a row planted a moment ago), ``money`` (2-dp Decimal).
 """
 from __future__ import annotations
 
@@ -55,6 +57,13 @@ def month_first(month: str) -> dt.date:
 
 def month_last(month: str) -> dt.date:
     return month_first(month_add(month, 1)) - dt.timedelta(days=1)
+
+
+# Monthly-snapshot registries (official roster, vehicle and property registries) deliver their last
+# full snapshot on the first day of the last month: a post, vehicle or end date after it is never
+# seen by the platform, so planted rows of those registries keep their dates on or before it.
+def last_monthly_snapshot() -> dt.date:
+    return month_first(month_of(WORLD_END))
 
 
 def world_months() -> list[str]:
@@ -132,3 +141,13 @@ def new_tender_project(world: World, *, owner_code: str, region_code: str, publi
                      owner_code=owner_code, owner_type="org", region_code=region_code, category=category,
                      method="open", budget=money(budget), publish_date=publish,
                      bid_deadline=publish + dt.timedelta(days=21), award_date=award)
+
+
+def person_name(world: World, id_number: str) -> str:
+    """The registered name of a person planted a moment ago (searched from the newest row back)."""
+    return next(row["name"] for row in reversed(world.tables["person"]) if row["id_number"] == id_number)
+
+
+def company_row(world: World, credit_code: str) -> dict:
+    """The company row of a company planted a moment ago (searched from the newest row back)."""
+    return next(row for row in reversed(world.tables["company"]) if row["credit_code"] == credit_code)

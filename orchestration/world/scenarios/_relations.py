@@ -23,8 +23,16 @@ definitions are written once, word for word:
   (from_date..to_date). Rows are judged alone (nothing summed); company shareholders are not
   followed.
 
+  The company's status column is not read: only its dates decide (a revoked company without a
+  deregistered_date keeps its legal rep).
+
 Identity is by id_number / credit_code as the clean rows carry them (clean rows are already
 normalised; the renderer adds noise later), never by name.
+
+API: ``Relations(tables)`` (spouses, close_relatives, family, related_parties, is_related_party,
+companies_tied, companies_tied_during, persons_tied), ``Roster(tables)`` (cadres_of,
+is_salaried_cadre, in_post, officials_at), ``related_to_a_cadre``, ``held_at``, ``held_during``
+and ``rows_of`` (columns of a frame as tuples).
 """
 from __future__ import annotations
 
@@ -240,6 +248,16 @@ class Roster:
 
 def related_to_a_cadre(x: str | None, village_code: str, d: dt.date, roster: Roster, relations: Relations,
                        min_share: float = DEFAULT_MIN_SHARE) -> bool:
-    """Is X a related party, at D, of some cadre of the village at D?"""
-    return x is not None and any(relations.is_related_party(x, c, d, min_share)
-                                 for c in roster.cadres_of(village_code, d))
+    """Is X a related party, at D, of some cadre of the village at D?
+
+    Asked from X's side, which is equivalent because relations are symmetric: X is a related
+    party of C when X is C or a close relative of C, or X is a company whose tied persons at D
+    include C or a close relative of C.
+    """
+    if x is None:
+        return False
+    cadres = roster.cadres_of(village_code, d)
+    if not cadres:
+        return False
+    persons = relations.persons_tied(x, d, min_share) | {x}
+    return any(q in cadres or not cadres.isdisjoint(relations.close_relatives(q, d)) for q in persons)

@@ -64,11 +64,26 @@ class Cadre:
 
 
 # --------------------------------------------------------------------------- dates and places
-def event_date(world: World, lo: dt.date = WORLD_START, hi: dt.date = WORLD_END, late_share: float = 0.3) -> dt.date:
-    """A record date in [lo, hi]; about ``late_share`` of them after the backfill (daily batches)."""
+def event_date(world: World, lo: dt.date = WORLD_START, hi: dt.date = WORLD_END - DAY, late_share: float = 0.3) -> dt.date:
+    """A record date in [lo, hi]; about ``late_share`` of them after the backfill (daily batches).
+
+    The default keeps the world's last day free, so that ``later`` always finds a day after it.
+    """
     if lo <= BACKFILL_DATE < hi and world.rng.random() < late_share:
         return world.date(BACKFILL_DATE + DAY, hi)
     return world.date(lo, min(hi, BACKFILL_DATE) if lo <= BACKFILL_DATE else hi)
+
+
+def later(world: World, d: dt.date, max_days: int) -> dt.date:
+    """A day 1..max_days after D, never after the world's last day (D must be before it)."""
+    if d >= WORLD_END:
+        raise ValueError(f"no day after {d} inside the world")
+    return d + DAY * int(world.rng.integers(1, min(max_days, (WORLD_END - d).days) + 1))
+
+
+def earlier(world: World, d: dt.date, max_days: int) -> dt.date:
+    """A day 1..max_days before D (registry dates may precede the world's history)."""
+    return d - DAY * int(world.rng.integers(1, max_days + 1))
 
 
 def amount(world: World, lo: float, hi: float) -> Decimal:
@@ -180,7 +195,7 @@ def non_relative(world: World, cadre: Cadre, who: str, d: dt.date) -> str:
         return _person(world, cadre, "head", None, year + int(world.rng.integers(-8, 9)), cadre.name)
     if who == "ex_spouse_household":      # still registered as the head's spouse, marriage dissolved before D
         p = _person(world, cadre, "spouse", hh, year)
-        _marry(world, cadre.id_number, p, _old_date(world), d - DAY * int(world.rng.integers(1, 200)))
+        _marry(world, cadre.id_number, p, _old_date(world), earlier(world, d, 200))
         return p
     if who == "ex_spouse_dissolved_on_date":  # dissolved ON D: "dissolved_date after D" fails
         p = _person(world, cadre, "head", None, year)
@@ -201,7 +216,7 @@ def non_relative(world: World, cadre: Cadre, who: str, d: dt.date) -> str:
         return _person(world, cadre, "parent", hh, year - 27)
     if who == "future_spouse":             # married only after D
         p = _person(world, cadre, "head", None, year)
-        _marry(world, cadre.id_number, p, d + DAY * int(world.rng.integers(1, 60)))
+        _marry(world, cadre.id_number, p, later(world, d, 60))
         return p
     raise ValueError(f"unknown non-relative kind {who!r}")
 
@@ -259,16 +274,16 @@ def company_lookalike(world: World, person: str, kind: str, d: dt.date, region_c
         return company
     if kind == "share_ended":
         company = new_company(world, region_code)
-        _hold(world, company.id, person, 0.4, _old_date(world), d - DAY * int(world.rng.integers(1, 90)))
+        _hold(world, company.id, person, 0.4, _old_date(world), earlier(world, d, 90))
         return company
     if kind == "share_not_started":
         company = new_company(world, region_code)
-        _hold(world, company.id, person, 0.4, d + DAY * int(world.rng.integers(1, 90)))
+        _hold(world, company.id, person, 0.4, later(world, d, 90))
         return company
     if kind == "deregistered":
-        return new_company(world, region_code, person, deregistered=d - DAY * int(world.rng.integers(1, 90)))
+        return new_company(world, region_code, person, deregistered=earlier(world, d, 90))
     if kind == "not_established":
-        return new_company(world, region_code, person, established=d + DAY * int(world.rng.integers(1, 30)))
+        return new_company(world, region_code, person, established=later(world, d, 30))
     if kind == "held_by_company":   # the person's company holds it: company shareholders are not followed
         own = new_company(world, region_code, person)
         company = new_company(world, region_code)
@@ -302,29 +317,24 @@ def positive_recipe(i: int, vias: tuple[str, ...] = VIAS) -> tuple[str, str, str
     return who, via, term
 
 
-def term_for(kind: str, d: dt.date) -> dict:
+def term_for(world: World, kind: str, d: dt.date) -> dict:
     """new_cadre keyword arguments for a term kind relative to D."""
     if kind == "ends_on_date":
         return {"term_start": dt.date(2021, 3, 15), "term_end": d}
     if kind == "starts_on_date":
         return {"term_start": d}
     if kind == "ended":        # ended before D
-        return {"term_start": dt.date(2021, 3, 15), "term_end": d - DAY * (1 + int(ordinal_noise(d) % 120))}
+        return {"term_start": dt.date(2021, 3, 15), "term_end": earlier(world, d, 120)}
     if kind == "not_started":  # starts after D
-        return {"term_start": d + DAY * (1 + int(ordinal_noise(d) % 60))}
+        return {"term_start": later(world, d, 60)}
     return {}
-
-
-def ordinal_noise(d: dt.date) -> int:
-    """A deterministic spread from a date (keeps term edges varied without drawing from the rng)."""
-    return (d.toordinal() * 7919) % 1009
 
 
 def related_cadre_party(world: World, village_code: str, d: dt.date, i: int,
                         vias: tuple[str, ...] = VIAS) -> tuple[Cadre, Party, str]:
     """The i-th positive recipe made real: a fresh cadre of the village and a related party at D."""
     who, via, term = positive_recipe(i, vias)
-    cadre = cadre_for(world, who, village_code, **term_for(term, d))
+    cadre = cadre_for(world, who, village_code, **term_for(world, term, d))
     return cadre, related_party(world, cadre, who, via, d), f"{who} via {via}, term {term}"
 
 
@@ -350,11 +360,11 @@ def unrelated_party(world: World, village_code: str, d: dt.date, kind: str,
         cadre = new_cadre(world, village_code)
         return cadre, company_lookalike(world, cadre.id_number, kind, d, village_code[:6]), kind
     if kind in ("ended_term", "not_yet_in_term"):
-        cadre = new_cadre(world, village_code, **term_for("ended" if kind == "ended_term" else "not_started", d))
-        via = vias[ordinal_noise(d) % len(vias)]
+        cadre = new_cadre(world, village_code, **term_for(world, "ended" if kind == "ended_term" else "not_started", d))
+        via = world.pick(vias)
         return cadre, party(world, cadre.id_number, via, d, village_code[:6]), f"{kind} (self via {via})"
     if kind == "another_village":
         cadre = new_cadre(world, other_village(world, village_code))
-        via = vias[ordinal_noise(d) % len(vias)]
+        via = world.pick(vias)
         return cadre, party(world, cadre.id_number, via, d, village_code[:6]), f"cadre of {cadre.village_code}"
     raise ValueError(f"unknown party decoy {kind!r}")

@@ -21,7 +21,7 @@ from collections import defaultdict
 
 import polars as pl
 
-from orchestration.world.core import World
+from orchestration.world.core import WORLD_END, WORLD_START, World
 from orchestration.world.scenarios._common import alerts_frame, param, planting_count
 from orchestration.world.scenarios._relations import Relations, Roster, rows_of, related_to_a_cadre
 from orchestration.world.scenarios._village import (
@@ -109,7 +109,8 @@ def add_tender(world: World, *, owner_code: str, owner_type: str, region_code: s
 
     Bids carry distinct IPs, MACs, document hashes, phones and prices so they never look collusive.
     """
-    publish = (award or event_date(world)) - DAY * (30 + int(world.rng.integers(30)))
+    # published 30-59 days before the award (or, without one, before a date in the world)
+    publish = (award or event_date(world, lo=WORLD_START + DAY * 60)) - DAY * (30 + int(world.rng.integers(30)))
     budget = float(amount(world, 500000, 3000000))
     project = world.add("tender_project", project_id=world.next_id("tender_project", "ZB"),
                         name=f"村{world.pick(['道路提升', '安置房', '水利', '美丽乡村'])}工程", owner_code=owner_code,
@@ -124,7 +125,7 @@ def add_tender(world: World, *, owner_code: str, owner_type: str, region_code: s
                   doc_hash=f"{int(world.rng.integers(2**62)):016x}{int(world.rng.integers(2**62)):016x}", status=status)
     if contract_supplier and award:
         world.add("contract", contract_id=world.next_id("contract", "HT"), project_id=project["project_id"],
-                  supplier_code=contract_supplier.id, amount=round(budget * 0.9, 2), sign_date=award + DAY * 5,
+                  supplier_code=contract_supplier.id, amount=round(budget * 0.9, 2), sign_date=min(award + DAY * 5, WORLD_END),
                   end_date=award + DAY * 365, technical_lead_id=None, required_onsite_days_per_month=0)
     return project
 
@@ -165,7 +166,7 @@ def _tender_decoy(world: World, village: str, d: dt.date, kind: str, i: int) -> 
 def _plant_tenders(world: World, n: int) -> None:
     """Branch c: the winner of a village-owned tender_project is a cadre's related party."""
     for i in range(n):
-        village, d = world.village(), event_date(world)
+        village, d = world.village(), event_date(world, lo=WORLD_START + DAY * 60)
         _, winner, note = related_cadre_party(world, village, d, i, COMPANY_ONLY)
         via_contract = i % 4 == 3
         project = _village_tender(world, village, winner, d, via_contract=via_contract)
@@ -173,7 +174,7 @@ def _plant_tenders(world: World, n: int) -> None:
                     note=f"{note}; winner by {'contract' if via_contract else 'won bid'}")
     kinds = (*TENDER_DECOYS, *PARTY_DECOYS)
     for i in range(n):
-        village, d = world.village(), event_date(world)
+        village, d = world.village(), event_date(world, lo=WORLD_START + DAY * 60)
         project, note = _tender_decoy(world, village, d, kinds[i % len(kinds)], i)
         world.plant(MODEL, "c", world.qualified(project, "project_id"), decoy=True, note=note)
 

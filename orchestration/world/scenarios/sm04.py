@@ -141,7 +141,7 @@ class _Planter:
         w = self.world
         month = self.months[month_index]
         parts = 1 if quantity < 40 else int(w.rng.integers(1, 4))
-        cuts = sorted(int(x) for x in w.rng.choice(range(1, quantity), size=parts - 1, replace=False)) if parts > 1 else []
+        cuts = sorted(int(x) for x in w.rng.choice(range(1, quantity), size=parts - 1, replace=False))
         for lo, hi in zip([0, *cuts], [*cuts, quantity]):
             w.add("drug_purchase", order_id=w.next_id("drug_purchase", "PO"), hospital_code=s.hospital,
                   drug_code=s.drug_code, drug_name=s.drug_name, supplier_code=s.supplier, quantity=hi - lo,

@@ -1,0 +1,82 @@
+{#-
+  The alert contract of models.md, shared by every supervision model.
+
+  A gold model computes its rule as a relation of findings, one row per fired rule branch (several
+  rows per key are fine), with the columns
+      primary_key   the model's record key, built from qualified record ids (never personal data)
+      rule_branch   the branch that fired, e.g. 'cadre' or 'a'
+      severity      'red' or 'yellow'
+      region_code, subject_ref, event_date, amount   as models.md's table of regions says
+      evidence      JSON of this finding: see evidence_record()
+  and ends with {{ alert_contract('findings') }}, which makes one alert per primary key: the
+  fired branches sorted and comma-joined, the highest severity, the evidences of all findings,
+  and the model's identity from its YAML meta (model_id, version, name_zh, domain).
+-#}
+
+{#- The columns of a model's alerts, in order, with their types (alerts.sql adds the lifecycle). -#}
+{% macro alert_columns() -%}
+    {{ return([('alert_id', 'varchar'), ('model_id', 'varchar'), ('model_version', 'varchar'),
+               ('rule_branch', 'varchar'), ('severity', 'varchar'), ('domain', 'varchar'),
+               ('region_code', 'varchar'), ('primary_key', 'varchar'), ('subject_ref', 'varchar'),
+               ('title', 'varchar'), ('evidence', 'varchar'), ('amount', 'decimal(18,2)'),
+               ('event_date', 'date')]) }}
+{%- endmacro %}
+
+
+{% macro alert_contract(findings) -%}
+    {%- set meta = supervision_model_meta() %}
+select
+    {{ alert_id("'" ~ meta.model_id ~ "'", 'primary_key') }} as alert_id,
+    '{{ meta.model_id }}' as model_id,
+    '{{ meta.version }}' as model_version,
+    array_to_string(list_sort(list_distinct(list(rule_branch))), ',') as rule_branch,
+    case max(case severity when 'red' then 2 when 'yellow' then 1 end)
+        when 2 then 'red' when 1 then 'yellow' end as severity,
+    '{{ meta.domain }}' as domain,
+    min(region_code) as region_code,
+    primary_key,
+    min(subject_ref) as subject_ref,
+    '{{ meta.name_zh }}' as title,
+    cast(json_object('model_id', '{{ meta.model_id }}', 'primary_key', primary_key,
+                     'findings', to_json(list(evidence order by rule_branch, cast(evidence as varchar))))
+         as varchar) as evidence,
+    cast(min(amount) as decimal(18, 2)) as amount,
+    min(event_date) as event_date
+from {{ findings }}
+group by primary_key
+{%- endmacro %}
+
+
+{#- Deterministic alert id: md5 hex of model_id || '|' || primary_key (not of the version: a new
+    version of a model keeps its alerts' ids, so dispositions stay attached). -#}
+{% macro alert_id(model_id, primary_key) -%}
+    md5({{ model_id }} || '|' || {{ primary_key }})
+{%- endmacro %}
+
+
+{#- One record of an evidence: {"entity": <canonical entity>, "key": <its silver key>}. Persons
+    are given by person_ref (entity 'person'), never by id_number or name. -#}
+{% macro evidence_record(entity, key_expr) -%}
+    json_object('entity', '{{ entity }}', 'key', {{ key_expr }})
+{%- endmacro %}
+
+
+{#- The running model's supervision meta from its YAML, checked when the model runs. A unit test
+    runs the model's SQL as its own node, without access to the model's YAML: there the identity
+    columns are 'unit_test' (unit tests judge the rule, the build test judges the identity). -#}
+{% macro supervision_model_meta() -%}
+    {%- if not execute or model.resource_type == 'unit_test' -%}
+        {{ return({'model_id': 'unit_test', 'version': 'unit_test', 'domain': 'unit_test', 'name_zh': 'unit_test'}) }}
+    {%- endif -%}
+    {%- set meta = model.config.get('meta', {}) -%}
+    {%- for key in ['model_id', 'version', 'domain', 'name_zh', 'severity', 'mode'] -%}
+        {%- if not meta.get(key) -%}
+            {{ exceptions.raise_compiler_error("supervision model " ~ model.name ~ ": meta." ~ key
+                ~ " is missing in its YAML (see dbt_project/README.md, 'Adding a supervision model')") }}
+        {%- endif -%}
+        {%- if "'" in (meta.get(key) | string) -%}
+            {{ exceptions.raise_compiler_error("supervision model " ~ model.name ~ ": meta." ~ key ~ " must not contain a quote") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(meta) }}
+{%- endmacro %}

@@ -1,0 +1,18 @@
+{#-
+  person_ref(col): lowercase hex HMAC-SHA256 of `col` (a normalised, valid id_number) under the
+  pseudonym key, equal byte for byte to orchestration.pseudonym.person_ref:
+      HMAC(K, m) = SHA256((K xor opad) || SHA256((K xor ipad) || m))
+  The two padded keys are DuckDB variables set on every session by the orchestration.dbt_session
+  plugin, so the key never appears in compiled SQL or logs. A session without them fails loudly
+  instead of producing null refs.
+-#}
+{% macro person_ref(col) -%}
+    sha256({{ _hmac_pad('opad') }} || unhex(sha256({{ _hmac_pad('ipad') }} || encode({{ col }}))))
+{%- endmacro %}
+
+{#- The casts matter: an untyped null would let DuckDB fold the whole hash to null before error()
+    runs. -#}
+{% macro _hmac_pad(which) -%}
+    coalesce(cast(getvariable('powertrace_hmac_{{ which }}') as blob),
+             cast(error('DuckDB variable powertrace_hmac_{{ which }} is not set: run dbt with the powertrace profile (plugin orchestration.dbt_session)') as blob))
+{%- endmacro %}

@@ -1,0 +1,42 @@
+{#- Registered persons of the household registry (latest snapshot plus change rows), one row per
+    person. household_id is qualified by the registry's system id; names and raw id_numbers are
+    in restricted.person_identity only. -#}
+with staged as (
+    select
+        _system_id as system_id,
+        {{ normalise_id_number('id_number') }} as id_number,
+        gender,
+        birth_date,
+        {{ qualified_id('_system_id', 'household_id') }} as household_id,
+        relation_to_head,
+        trim(region_code) as region_code,
+        trim(village_code) as village_code,
+        _batch_date,
+        _ingested_at,
+        _source_row
+    from {{ ref('stg_household_registry__person') }}
+),
+
+latest as (
+    {{ latest_per_key('staged', ['system_id', 'id_number']) }}
+),
+
+checked as (
+    select *, {{ id_number_is_valid('id_number') }} as id_number_valid
+    from latest
+)
+
+select
+    {{ pseudonymous_key('system_id', 'id_number', []) }} as person_key,
+    system_id,
+    case when id_number_valid then {{ person_ref('id_number') }} end as person_ref,
+    id_number_valid,
+    gender,
+    birth_date,
+    household_id,
+    relation_to_head,
+    region_code,
+    village_code,
+    _batch_date as batch_date,
+    _source_row as source_row
+from checked

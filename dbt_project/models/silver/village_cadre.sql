@@ -1,0 +1,42 @@
+{#- Village cadres (村社干部) of the provincial roster, one row per (person, village, term start).
+    person_ref is null when the id_number fails its check (id_number_valid = false): such a row
+    is kept and counted but joins nothing. holds_interval is false when term_start is missing:
+    such a row holds at no date. -#}
+with staged as (
+    select
+        _system_id as system_id,
+        {{ normalise_id_number('id_number') }} as id_number,
+        trim(village_code) as village_code,
+        role,
+        term_start,
+        term_end,
+        salaried_from,
+        _batch_date,
+        _ingested_at,
+        _source_row
+    from {{ ref('stg_village_cadre_roster__village_cadre') }}
+),
+
+latest as (
+    {{ latest_per_key('staged', ['system_id', 'id_number', 'village_code', 'term_start']) }}
+),
+
+checked as (
+    select *, {{ id_number_is_valid('id_number') }} as id_number_valid
+    from latest
+)
+
+select
+    {{ pseudonymous_key('system_id', 'id_number', ['village_code', 'term_start']) }} as cadre_key,
+    system_id,
+    case when id_number_valid then {{ person_ref('id_number') }} end as person_ref,
+    id_number_valid,
+    village_code,
+    role,
+    term_start,
+    term_end,
+    salaried_from,
+    term_start is not null as holds_interval,
+    _batch_date as batch_date,
+    _source_row as source_row
+from checked

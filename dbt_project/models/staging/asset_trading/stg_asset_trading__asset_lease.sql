@@ -1,0 +1,1 @@
+{{ union_kind('asset_trading', 'asset_lease') }}

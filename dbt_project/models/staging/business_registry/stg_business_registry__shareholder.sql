@@ -1,0 +1,1 @@
+{{ union_kind('business_registry', 'shareholder') }}

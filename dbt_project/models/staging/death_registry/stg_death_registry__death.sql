@@ -1,0 +1,1 @@
+{{ union_kind('death_registry', 'death') }}

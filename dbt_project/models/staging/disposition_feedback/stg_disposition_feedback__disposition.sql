@@ -1,0 +1,1 @@
+{{ union_kind('disposition_feedback', 'disposition') }}

@@ -1,0 +1,1 @@
+{{ union_kind('drug_purchasing', 'drug_purchase') }}

@@ -1,0 +1,1 @@
+{{ union_kind('hospital_his', 'prescription') }}

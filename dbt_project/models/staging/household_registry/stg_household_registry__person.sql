@@ -1,0 +1,1 @@
+{{ union_kind('household_registry', 'person') }}

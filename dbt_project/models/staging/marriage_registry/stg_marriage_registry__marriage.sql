@@ -1,0 +1,1 @@
+{{ union_kind('marriage_registry', 'marriage') }}

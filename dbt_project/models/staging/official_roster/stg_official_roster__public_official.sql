@@ -1,0 +1,1 @@
+{{ union_kind('official_roster', 'public_official') }}

@@ -1,0 +1,1 @@
+{{ union_kind('pension', 'pension_payment') }}

@@ -1,0 +1,1 @@
+{{ union_kind('property_registry', 'property') }}

@@ -1,0 +1,1 @@
+{{ union_kind('public_resource_trading', 'tender_project') }}

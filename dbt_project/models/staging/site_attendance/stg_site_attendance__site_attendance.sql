@@ -1,0 +1,1 @@
+{{ union_kind('site_attendance', 'site_attendance') }}

@@ -1,0 +1,1 @@
+{{ union_kind('social_assistance', 'subsidy_payment') }}

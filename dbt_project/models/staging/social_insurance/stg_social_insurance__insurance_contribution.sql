@@ -1,0 +1,1 @@
+{{ union_kind('social_insurance', 'insurance_contribution') }}

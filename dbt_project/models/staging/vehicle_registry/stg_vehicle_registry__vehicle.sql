@@ -1,0 +1,1 @@
+{{ union_kind('vehicle_registry', 'vehicle') }}

@@ -1,0 +1,1 @@
+{{ union_kind('village_cadre_roster', 'village_cadre') }}

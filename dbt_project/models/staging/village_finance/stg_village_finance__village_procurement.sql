@@ -1,0 +1,1 @@
+{{ union_kind('village_finance', 'village_procurement') }}

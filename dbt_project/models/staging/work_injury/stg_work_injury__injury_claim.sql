@@ -1,0 +1,1 @@
+{{ union_kind('work_injury', 'injury_claim') }}

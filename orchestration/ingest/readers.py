@@ -1,0 +1,524 @@
+"""Readers: one delivered file → its header and its records as raw strings.
+
+Every reader returns a :class:`FileRead`: the native header, one Utf8 column per header position
+(``f0``, ``f1``, … so odd header names never clash with internal columns), the 1-based source row
+of each record, the records that are structurally broken (``field_count``) and a way to get the
+raw text of any record back for quarantine. Nothing is typed or renamed here: that is the
+contract's job (``apply.py``).
+
+A file that cannot be read at all raises :class:`FileRejected` carrying every raw line it could
+recover, so the caller can quarantine them all.
+
+CSV is the bulk format, so it has a vectorised path: one polars pass reads the physical lines
+(for field counts and raw text), one polars pass parses the fields. Only lines holding a quote
+character go through Python's ``csv`` module, because only a quote-aware parser can count their
+fields (and join records spanning several lines).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+import polars as pl
+
+from orchestration.contracts import Delivery
+
+ROW = "_source_row"          # 1-based line / sheet row / record number, as an editor shows it
+DEFECT_SCHEMA = {ROW: pl.Int64, "raw_line": pl.Utf8, "rule": pl.Utf8, "reason": pl.Utf8}
+RAW_SCHEMA = {ROW: pl.Int64, "raw_line": pl.Utf8}
+BOM = b"\xef\xbb\xbf"
+QUOTE = '"'
+
+
+class FileRejected(Exception):
+    """A file that cannot be read under its contract; every raw record goes to quarantine.
+
+    ``raw`` holds (source row, raw line) of every record that could be recovered; a binary file
+    that cannot be opened at all has one row with a null source row. ``records_counted`` is the
+    number of data records the raw file holds, or None when it cannot be counted.
+    """
+
+    def __init__(self, rule: str, reason: str, raw: pl.DataFrame, records_counted: int | None):
+        super().__init__(reason)
+        self.rule = rule
+        self.reason = reason
+        self.raw = raw
+        self.records_counted = records_counted
+
+
+@dataclass
+class FileRead:
+    """What a reader found in one file, before any contract rule is applied."""
+
+    header: list[str]                    # native header names, unique, in file order
+    records: pl.DataFrame                # f0 … f{n-1} (Utf8), ROW (Int64): structurally sound records
+    defects: pl.DataFrame                # DEFECT_SCHEMA: records broken before any contract rule
+    records_counted: int                 # data records in the raw file (header and blank lines excluded)
+    warnings: list[str] = field(default_factory=list)
+    raw_text: dict[int, str] | None = None   # source row -> raw text, when the reader kept it
+    raw_lines_series: pl.Series | None = None  # CSV: physical lines, index = line number - 1
+
+    @property
+    def fields(self) -> list[str]:
+        return field_names(len(self.header))
+
+    def raw_lines(self, rows: Sequence[int]) -> list[str | None]:
+        """The raw text of the given records: the line itself, or a JSON rendering of the record."""
+        if not rows:
+            return []
+        if self.raw_lines_series is not None:
+            idx = pl.Series([r - 1 for r in rows], dtype=pl.Int64)
+            out = self.raw_lines_series.gather(idx).to_list()
+            if self.raw_text:
+                out = [self.raw_text.get(r, line) for r, line in zip(rows, out)]
+            return out
+        if self.raw_text is not None:
+            return [self.raw_text.get(r) for r in rows]
+        wanted = pl.DataFrame({ROW: list(rows)}, schema={ROW: pl.Int64})
+        rendered = (self.records.join(wanted, on=ROW, how="semi")
+                    .select(ROW, json_of_record(self.fields, self.header).alias("raw")))
+        lookup = dict(zip(rendered[ROW].to_list(), rendered["raw"].to_list()))
+        return [lookup.get(r) for r in rows]
+
+    def all_raw(self) -> pl.DataFrame:
+        """Every record of the file (sound or broken) with its raw text, for a whole-file rejection."""
+        rows = self.records[ROW].to_list()
+        sound = pl.DataFrame({ROW: rows, "raw_line": self.raw_lines(rows)}, schema=RAW_SCHEMA)
+        return pl.concat([sound, self.defects.select(list(RAW_SCHEMA))]).sort(ROW)
+
+
+def field_names(n: int) -> list[str]:
+    return [f"f{i}" for i in range(n)]
+
+
+def json_of_record(fields: list[str], header: list[str]) -> pl.Expr:
+    """A JSON object {native header: raw value} per record (the raw line of non-text formats)."""
+    return pl.struct([pl.col(f).alias(h) for f, h in zip(fields, header)]).struct.json_encode()
+
+
+def empty_records(n: int) -> pl.DataFrame:
+    return pl.DataFrame(schema={**{f: pl.Utf8 for f in field_names(n)}, ROW: pl.Int64})
+
+
+def empty_defects() -> pl.DataFrame:
+    return pl.DataFrame(schema=DEFECT_SCHEMA)
+
+
+def defects_frame(rows: list[tuple[int, str | None, str, str]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=DEFECT_SCHEMA, orient="row")
+
+
+def unique_header(names: list[str], file_name: str) -> tuple[list[str], list[str]]:
+    """Header names made unique and non-empty; the warnings say what was changed."""
+    out: list[str] = []
+    warnings: list[str] = []
+    for i, raw in enumerate(names, start=1):
+        name = (raw or "").strip().lstrip("\ufeff")
+        if not name:
+            name = f"column_{i}"
+            warnings.append(f"{file_name}: header of column {i} is empty; kept as {name!r}")
+        if name in out:
+            renamed = f"{name}#{i}"
+            warnings.append(f"{file_name}: header {name!r} appears twice; column {i} kept as {renamed!r}")
+            name = renamed
+        out.append(name)
+    return out, warnings
+
+
+def read_file(path: Path, delivery: Delivery, file_name: str | None = None) -> FileRead:
+    """Read one delivered file in the contract's format; raises FileRejected if it cannot be read."""
+    name = file_name or path.name
+    reader = {"csv": read_csv, "xlsx": read_xlsx, "jsonl": read_jsonl, "parquet": read_parquet}[delivery.format]
+    try:
+        return reader(path, delivery, name)
+    except FileRejected:
+        raise
+    except (pl.exceptions.PolarsError, csv.Error, OSError, ValueError) as exc:
+        # Input no reader rule foresaw: reject the file, naming the error, rather than stop the run.
+        rej = unreadable(name, f"cannot be read as {delivery.format} ({type(exc).__name__}: {exc})")
+        if delivery.format in ("csv", "jsonl"):
+            rej.raw, rej.records_counted = _text_lines(path, delivery)
+        raise rej from exc
+
+
+def _text_lines(path: Path, delivery: Delivery, keep_header: bool = False) -> tuple[pl.DataFrame, int]:
+    """Best-effort raw lines of a text file that could not be parsed (data lines after the header)."""
+    if delivery.format == "csv":
+        return _lines_of(path.read_bytes(), delivery.encoding, 0 if keep_header else delivery.header_row)
+    return _lines_of(path.read_bytes(), "utf-8", 0)
+
+
+def raw_records(path: Path, delivery: Delivery, file_name: str) -> tuple[pl.DataFrame, int | None]:
+    """Every raw line of a file that is not a delivery of any table (header lines included)."""
+    if delivery.format in ("csv", "jsonl"):
+        try:
+            return _text_lines(path, delivery, keep_header=True)
+        except OSError as exc:
+            rej = unreadable(file_name, f"cannot be read ({exc})")
+            return rej.raw, rej.records_counted
+    try:
+        read = read_file(path, delivery, file_name)
+    except FileRejected as rej:
+        return rej.raw, rej.records_counted
+    return read.all_raw(), read.records_counted
+
+
+def _lines_of(data: bytes, encoding: str, header_row: int) -> tuple[pl.DataFrame, int]:
+    """(source row, text) of every non-blank line after the header, undecodable bytes replaced."""
+    if data.startswith(BOM):
+        data = data[len(BOM):]
+    text = data.decode("utf-8" if encoding == "utf-8-sig" else encoding, errors="replace")
+    lines = [ln.rstrip("\r") for ln in text.split("\n")]
+    if lines and lines[-1] == "":
+        lines.pop()
+    rows = [(n, ln) for n, ln in enumerate(lines, start=1) if n > header_row and ln.strip()]
+    return pl.DataFrame(rows, schema=RAW_SCHEMA, orient="row"), len(rows)
+
+
+def unreadable(file_name: str, why: str, rule: str = "unreadable_file") -> FileRejected:
+    """A file that yields no records at all: one quarantine row without a source row."""
+    reason = f"{file_name}: {why}; the whole file is rejected"
+    raw = pl.DataFrame({ROW: [None], "raw_line": [None]}, schema=RAW_SCHEMA)
+    return FileRejected(rule, reason, raw, None)
+
+
+def read_bytes(path: Path, file_name: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise unreadable(file_name, f"cannot be read ({exc.strerror or exc})") from None
+
+
+# --------------------------------------------------------------------------------------------- CSV
+
+_LINES_OPTIONS = dict(has_header=False, separator="\x00", quote_char=None, schema={"line": pl.Utf8},
+                      truncate_ragged_lines=True, missing_columns="insert")
+
+
+def _physical_lines(data: bytes) -> pl.Series:
+    """Every physical line (\\r\\n or \\n ends; blank lines are null), index = line number - 1."""
+    if not data:
+        return pl.Series("line", [], dtype=pl.Utf8)
+    return pl.read_csv(data, **_LINES_OPTIONS)["line"]
+
+
+def _decode_position(data: bytes, encoding: str) -> tuple[int, bytes]:
+    """(line number, offending bytes) of the first byte sequence not valid in ``encoding``."""
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return data.count(b"\n", 0, exc.start) + 1, data[exc.start:exc.end]
+    return 0, b""
+
+
+def _reject_undecodable(data: bytes, encoding: str, header_row: int, file_name: str) -> FileRejected:
+    line_no, bad = _decode_position(data, encoding)
+    reason = (f"{file_name}: line {line_no}: bytes {bad!r} are not valid {encoding}; "
+              f"the whole file is rejected")
+    raw, counted = _lines_of(data, encoding, header_row)
+    return FileRejected("undecodable", reason, raw, counted)
+
+
+def _as_utf8(data: bytes, delivery: Delivery, file_name: str) -> bytes:
+    """The file's bytes as UTF-8 without BOM; GBK is transcoded, invalid bytes reject the file."""
+    if data.startswith(BOM):
+        data = data[len(BOM):]
+    if delivery.encoding == "gbk":
+        try:
+            return data.decode("gbk").encode("utf-8")
+        except UnicodeDecodeError:
+            raise _reject_undecodable(data, "gbk", delivery.header_row, file_name) from None
+    return data
+
+
+def _split_one(text: str, delimiter: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text), delimiter=delimiter, quotechar=QUOTE))
+
+
+@dataclass
+class _QuotedRecords:
+    """Records whose lines hold a quote character, parsed by Python's csv module."""
+
+    rows: list[list[str | None]]                      # [source_row, f0, f1, ...]
+    defects: list[tuple[int, str | None, str, str]]
+    text: dict[int, str]                              # source row -> raw text (multi-line records)
+    lines_used: set[int]                              # 0-based data line indexes they cover
+    count: int
+
+
+def _quoted_records(data_lines: pl.Series, first_row: int, n: int, delimiter: str,
+                    ends_with_newline: bool) -> _QuotedRecords:
+    """Parse the records that hold a quote; a record spans lines while a quoted field is open."""
+    quotes = data_lines.str.count_matches(QUOTE, literal=True).fill_null(0)
+    open_after_s = (quotes % 2).cast(pl.Int64).cum_sum() % 2   # a quoted field is still open after line i
+    open_before_s = open_after_s.shift(1, fill_value=0)
+    starts = ((quotes > 0) & (open_before_s == 0)).arg_true().to_list()
+    open_after, open_before = open_after_s.to_list(), open_before_s.to_list()
+    out = _QuotedRecords([], [], {}, set(), 0)
+    total = len(data_lines)
+    for i in starts:
+        j = i + 1
+        while j < total and open_before[j]:
+            j += 1
+        text = "\n".join(ln or "" for ln in data_lines.slice(i, j - i).to_list())
+        row = first_row + i
+        out.lines_used.update(range(i, j))
+        out.count += 1
+        if j - i > 1:
+            out.text[row] = text
+        if open_after[j - 1]:
+            out.defects.append((row, text, "field_count",
+                                "truncated last line: a quoted field is not closed before the end of the file"))
+            continue
+        parsed = _split_one(text, delimiter)
+        if len(parsed) != 1:
+            out.defects.append((row, text, "field_count", "malformed quoting: the line does not parse as one record"))
+        elif len(parsed[0]) != n:
+            last = j == total and not ends_with_newline
+            prefix = "truncated last line: " if last and len(parsed[0]) < n else ""
+            out.defects.append((row, text, "field_count", f"{prefix}{len(parsed[0])} fields, expected {n}"))
+        else:
+            out.rows.append([row, *[v if v != "" else None for v in parsed[0]]])
+    return out
+
+
+def is_blank(data: bytes) -> bool:
+    """Only whitespace (a 0-byte file included); looks at the head first to spare a big copy."""
+    return not data[:65536].strip() and not data.strip()
+
+
+def _blank_lines(frame: pl.DataFrame) -> pl.Series:
+    """Null or whitespace-only lines: not records. Only delimiter-free lines can be blank."""
+    blank = frame["line"].is_null()
+    candidates = frame.filter(pl.col("n") == 1, pl.col("line").is_not_null())
+    spaces = candidates.filter(pl.col("line").str.strip_chars() == "")["i"]
+    if spaces.len():
+        blank = blank | frame["i"].is_in(spaces)
+    return blank.alias("blank")
+
+
+def read_csv(path: Path, delivery: Delivery, file_name: str) -> FileRead:
+    raw = read_bytes(path, file_name)
+    if is_blank(raw):
+        return FileRead([], empty_records(0), empty_defects(), 0)
+    data = _as_utf8(raw, delivery, file_name)
+    try:
+        lines = _physical_lines(data)
+    except pl.exceptions.ComputeError as exc:
+        if "utf" in str(exc).lower():
+            raise _reject_undecodable(raw, delivery.encoding, delivery.header_row, file_name) from None
+        raise unreadable(file_name, f"not a readable CSV file ({exc})") from None
+
+    delimiter = delivery.delimiter
+    h = delivery.header_row
+    if len(lines) < h:
+        return FileRead([], empty_records(0), empty_defects(), 0,
+                        [f"{file_name}: no header on line {h}: the file has {len(lines)} line(s)"])
+    header_line = lines[h - 1]
+    if header_line is None:
+        raise unreadable(file_name, f"header line {h} is blank")
+    header, warnings = unique_header(_split_one(header_line, delimiter)[0], file_name)
+    n = len(header)
+    fields = field_names(n)
+    first_row = h + 1                                   # line number of the first data line
+    data_lines = lines.slice(h)
+    ends_with_newline = data.endswith(b"\n")
+
+    any_quote = bool(data_lines.str.contains(QUOTE, literal=True).any())
+    quoted = (_quoted_records(data_lines, first_row, n, delimiter, ends_with_newline)
+              if any_quote else _QuotedRecords([], [], {}, set(), 0))
+
+    frame = pl.DataFrame({"line": data_lines}).with_row_index("i")
+    frame = frame.with_columns((pl.col("i").cast(pl.Int64) + first_row).alias(ROW),
+                               (pl.col("line").str.count_matches(delimiter, literal=True) + 1).alias("n"))
+    frame = frame.with_columns(_blank_lines(frame))
+    simple = frame.filter(~pl.col("blank"))
+    if quoted.lines_used:
+        simple = simple.filter(~pl.col("i").is_in(pl.Series(sorted(quoted.lines_used), dtype=pl.UInt32)))
+    bad = simple.filter(pl.col("n") != n)
+    good = simple.filter(pl.col("n") == n)
+
+    schema = {f: pl.Utf8 for f in fields}
+    parse = dict(has_header=False, separator=delimiter, quote_char=QUOTE, schema=schema,
+                 truncate_ragged_lines=True, missing_columns="insert")
+    if not any_quote:
+        # Line i of the data is row i of the parse (blank lines parse as null rows): keep the sound ones.
+        parsed = pl.read_csv(data, skip_lines=h, **parse) if len(data_lines) else pl.DataFrame(schema=schema)
+        if parsed.height != len(data_lines):
+            raise unreadable(file_name, f"CSV parse found {parsed.height} records in {len(data_lines)} lines")
+        records = parsed.with_columns(frame[ROW]).filter(~frame["blank"] & (frame["n"] == n))
+    else:
+        text = good["line"].str.join("\n").item() if good.height else ""
+        parsed = pl.read_csv(text.encode("utf-8"), **parse) if good.height else pl.DataFrame(schema=schema)
+        records = parsed.with_columns(good[ROW])
+        if quoted.rows:
+            extra = pl.DataFrame(quoted.rows, schema={ROW: pl.Int64, **schema}, orient="row")
+            records = pl.concat([records, extra.select(records.columns)]).sort(ROW)
+
+    last_row = first_row + len(data_lines) - 1
+    bad_rows = []
+    for row, line, count in bad.select(ROW, "line", "n").iter_rows():
+        prefix = "truncated last line: " if row == last_row and not ends_with_newline and count < n else ""
+        bad_rows.append((row, line, "field_count", f"{prefix}{count} fields, expected {n}"))
+    defects = defects_frame(sorted(bad_rows + quoted.defects))
+    counted = simple.height + quoted.count
+    return FileRead(header, records, defects, counted, warnings,
+                    raw_text=quoted.text or None, raw_lines_series=lines)
+
+
+# -------------------------------------------------------------------------------------------- XLSX
+
+def cell_text(value: object) -> str | None:
+    """A cell or JSON value as the text a person would read; integral numbers without '.0'."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value != "" else None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="microseconds" if value.microsecond else "seconds")
+    if isinstance(value, (int, decimal.Decimal, dt.date, dt.time)):
+        return str(value)
+    if isinstance(value, (dict, list)):
+        return orjson.dumps(value).decode("utf-8")
+    return str(value)
+
+
+def read_xlsx(path: Path, delivery: Delivery, file_name: str) -> FileRead:
+    import openpyxl  # noqa: PLC0415  (only xlsx deliveries pay for it)
+
+    if path.stat().st_size == 0:
+        return FileRead([], empty_records(0), empty_defects(), 0)
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001  (zip, xml and openpyxl errors all mean "not a workbook")
+        raise unreadable(file_name, f"not a readable xlsx workbook ({type(exc).__name__}: {exc})") from None
+    try:
+        return _read_sheet(book, delivery.header_row, file_name)
+    finally:
+        book.close()
+
+
+def _read_sheet(book, header_row: int, file_name: str) -> FileRead:
+    sheet = book.worksheets[0]
+    warnings = []
+    if len(book.worksheets) > 1:
+        others = [ws.title for ws in book.worksheets[1:]]
+        warnings.append(f"{file_name}: only the first sheet {sheet.title!r} is read; sheets {others} are not")
+    header: list[str] = []
+    n = 0
+    columns: list[list[str | None]] = []
+    rows: list[int] = []
+    defects = []
+    counted = 0
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if number < header_row:
+            continue
+        if number == header_row:
+            names = [cell_text(v) or "" for v in values]
+            while names and not names[-1].strip():
+                names.pop()
+            header, more = unique_header(names, file_name)
+            warnings += more
+            n = len(header)
+            columns = [[] for _ in range(n)]
+            continue
+        texts = [cell_text(v) for v in values]
+        if all(t is None or not t.strip() for t in texts):
+            continue
+        counted += 1
+        beyond = [k + 1 for k, t in enumerate(texts[n:], start=n) if t is not None]
+        if beyond:
+            raw = orjson.dumps(texts[:max(beyond)]).decode("utf-8")
+            defects.append((number, raw, "field_count",
+                            f"values beyond the last header column (in column {beyond[0]}), expected {n} fields"))
+            continue
+        rows.append(number)
+        for k in range(n):
+            columns[k].append(texts[k] if k < len(texts) else None)
+    records = pl.DataFrame({**dict(zip(field_names(n), columns)), ROW: rows},
+                           schema={**{f: pl.Utf8 for f in field_names(n)}, ROW: pl.Int64})
+    return FileRead(header, records, defects_frame(defects), counted, warnings)
+
+
+# ------------------------------------------------------------------------------------------- JSONL
+
+def read_jsonl(path: Path, delivery: Delivery, file_name: str) -> FileRead:
+    raw = read_bytes(path, file_name)
+    if raw.startswith(BOM):
+        raw = raw[len(BOM):]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _reject_undecodable(raw, "utf-8", 0, file_name) from None
+    lines = [ln.rstrip("\r") for ln in text.split("\n")]
+    ends_with_newline = text.endswith("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    keys: dict[str, int] = {}
+    objects: list[tuple[int, dict]] = []
+    defects = []
+    raw_text: dict[int, str] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        raw_text[number] = line
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            truncated = number == len(lines) and not ends_with_newline
+            why = "truncated last line: not a complete JSON object" if truncated else "not valid JSON"
+            defects.append((number, line, "field_count", why))
+            continue
+        if not isinstance(obj, dict):
+            defects.append((number, line, "field_count", f"a JSON {type(obj).__name__}, expected an object"))
+            continue
+        for k in obj:
+            keys.setdefault(k, len(keys))
+        objects.append((number, obj))
+    header, warnings = unique_header(list(keys), file_name)
+    fields = field_names(len(header))
+    columns = {f: [cell_text(obj.get(k)) for _, obj in objects] for f, k in zip(fields, keys)}
+    records = pl.DataFrame({**columns, ROW: [num for num, _ in objects]},
+                           schema={**{f: pl.Utf8 for f in fields}, ROW: pl.Int64})
+    return FileRead(header, records, defects_frame(defects), len(raw_text), warnings, raw_text=raw_text)
+
+
+# ----------------------------------------------------------------------------------------- Parquet
+
+def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
+    col = pl.col(name)
+    if dtype == pl.Utf8:
+        return pl.when(col == "").then(None).otherwise(col)
+    if dtype.is_float():
+        return pl.when(col == col.round(0)).then(col.cast(pl.Int64, strict=False).cast(pl.Utf8)).otherwise(col.cast(pl.Utf8))
+    if isinstance(dtype, pl.Datetime):
+        return col.dt.to_string("%Y-%m-%d %H:%M:%S%.f")
+    if isinstance(dtype, (pl.Struct, pl.List, pl.Array)):
+        return pl.struct(col.alias("v")).struct.json_encode().str.slice(5).str.head(-1)
+    if dtype == pl.Binary:
+        return col.bin.encode("hex")
+    return col.cast(pl.Utf8)
+
+
+def read_parquet(path: Path, delivery: Delivery, file_name: str) -> FileRead:
+    if path.stat().st_size == 0:
+        return FileRead([], empty_records(0), empty_defects(), 0)
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001  (any arrow/polars error means "not a parquet file")
+        raise unreadable(file_name, f"not a readable parquet file ({type(exc).__name__}: {exc})") from None
+    header, warnings = unique_header(frame.columns, file_name)
+    fields = field_names(len(header))
+    records = frame.select([_as_text(c, frame.schema[c]).alias(f) for c, f in zip(frame.columns, fields)])
+    records = records.with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(ROW))
+    return FileRead(header, records, empty_defects(), frame.height, warnings)
