@@ -27,7 +27,10 @@ from orchestration.ingest.readers import ROW, FileRead, json_of_record
 ROW_RULES = ("field_count", "missing_required", "unparsable_date", "unparsable_number",
              "negative_amount", "future_date")
 FILE_RULES = ("missing_column", "undecodable", "unreadable_file")
-IDENTIFIER_COLUMNS = ID_NUMBER_COLUMNS | CREDIT_CODE_COLUMNS
+# Identifiers stay exactly as delivered (silver normalises and checks them): id numbers, credit
+# codes, and the columns holding either one (their type is given by a sibling column).
+MIXED_IDENTIFIER_COLUMNS = {"holder_id", "payee_id", "contractor_id", "lessee_id", "owner_code"}
+IDENTIFIER_COLUMNS = ID_NUMBER_COLUMNS | CREDIT_CODE_COLUMNS | MIXED_IDENTIFIER_COLUMNS
 BRONZE_TYPES: dict[str, pl.DataType] = {
     "string": pl.Utf8, "date": pl.Date, "timestamp": pl.Datetime("us"), "decimal": pl.Decimal(18, 2),
     "int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean,

@@ -287,7 +287,7 @@ def code_map(entity: str, column: str, p: Profile, vocab: Vocabulary) -> Rule | 
             unknown.append(native)
         elif native != canon:
             codes[native] = canon
-    if guessed:  # the positional reading covers the codes the sample happened not to show
+    if guessed and not unknown:  # the positional reading covers codes the sample did not show
         sample_code = next(iter(c.split("->")[0] for c in guessed))
         for position, canon in enumerate(accepted):
             native = _code_at(position, sample_code)
@@ -298,5 +298,8 @@ def code_map(entity: str, column: str, p: Profile, vocab: Vocabulary) -> Rule | 
         notes.append("numeric codes mapped by the order of accepted values: " + ", ".join(guessed))
     if unknown:
         notes.append(f"values with no canonical meaning: {', '.join(unknown[:10])} (accepted: {', '.join(accepted)})")
+    unseen = [c for c in accepted if c not in codes.values() and c not in p.distinct]
+    if codes and unseen and not guessed:
+        notes.append(f"not seen in the sample, add their native codes: {', '.join(unseen)}")
     ordered = dict(sorted(codes.items())) or None
     return Rule(ordered, 0.5 if notes else 1.0, "; ".join(notes))

@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import shutil
+from decimal import Decimal
 
 import duckdb
 import pytest
@@ -36,7 +37,7 @@ COMPANY = make_credit_code("330102", 7)
 
 
 def payment(pid: str, payee: str, *, village=VILLAGE, category="work_subsidy", payee_type="person",
-            name="张伟", amount="800.00") -> dict:
+            name="张伟", amount=Decimal("800.00")) -> dict:
     return {"payment_id": pid, "village_code": village, "payee_id": payee, "payee_type": payee_type,
             "payee_name": name, "category": category, "purpose": "消防演练务工", "amount": amount,
             "pay_date": PAY_DATE}
@@ -61,7 +62,7 @@ BRONZE = {
             payment("P-BAD-CHECK", BAD_CHECK),
         ]),
         # a re-sent row of a payment (a duplicate in a later batch): still one alert, latest amount
-        (LATER, [payment("P-CADRE", CADRE, amount="900.00")]),
+        (LATER, [payment("P-CADRE", CADRE, amount=Decimal("900.00"))]),
     ],
     ("village_cadre_roster_330000", "village_cadre"): [(BACKFILL, [
         cadre(CADRE),

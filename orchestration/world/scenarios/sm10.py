@@ -165,7 +165,6 @@ class _Planter:
                      "household_spouse": ["head", "spouse"]}.get(name, ["head", "child"])
         official, relative = new_household(w, relations, region_code=region)
         post_start, post_end = long_ago, None
-        winner = None
 
         if name in ("legal_rep", "post_starts_on_award", "via_contract", "post_ended", "other_org"):
             winner = self.company(region, award, legal_rep=official)
