@@ -47,9 +47,24 @@ def header_key(text: str) -> str:
     return _SEPARATORS.sub("", text)
 
 
-# English words that all just say "identifier" in a header: project_code = project_no = project_id.
+# English words that all just say "identifier" (project_code = project_no = project_id) or "when"
+# (sign_date = signed_on, submit_time = submitted_at) in a header.
 _ID_WORDS = {"id", "no", "num", "number", "code", "nbr", "sn", "key", "idno", "idcard", "uscc", "usci"}
+_WHEN_WORDS = {"date", "dt", "on", "day", "time", "at", "ts", "datetime", "timestamp"}
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _stem(word: str) -> str:
+    """A crude English stem, the same on both sides of a match: signed, signing -> sign."""
+    if len(word) > 5 and word.endswith("ing"):
+        word = word[:-3]
+    elif len(word) > 4 and word.endswith("ed"):
+        word = word[:-2]
+    elif len(word) > 4 and word.endswith("e"):
+        word = word[:-1]
+    if len(word) > 3 and word[-1] == word[-2]:
+        word = word[:-1]  # submitt(ed) -> submit
+    return word
 
 
 def ascii_tokens(text: str) -> frozenset[str]:
@@ -58,8 +73,8 @@ def ascii_tokens(text: str) -> frozenset[str]:
     text = _BRACKETS.sub("", text)
     if is_cjk(text):
         return frozenset()
-    words = _SEPARATORS.split(_CAMEL.sub("_", text).lower())
-    return frozenset("<id>" if w in _ID_WORDS else w for w in words if w)
+    words = [w for w in _SEPARATORS.split(_CAMEL.sub("_", text).lower()) if w]
+    return frozenset("<id>" if w in _ID_WORDS else "<when>" if w in _WHEN_WORDS else _stem(w) for w in words)
 
 
 def bracket_notes(text: str) -> list[str]:

@@ -425,6 +425,7 @@ class Deliveries:
         self.junk = junk
         self.manifest: list[Delivered] = []
         self.defects: list[Defect] = []
+        self._made: set[Path] = set()  # batch folders already created
 
     def system(self, contract: Contract, frames: dict[str, pl.DataFrame], bid_days: dict[str, dt.date]) -> None:
         """Every batch of every table of one system (``frames``: its clean rows per entity)."""
@@ -520,7 +521,9 @@ class Deliveries:
         zone = ("truth", "superseded") if superseded else ("landing",)
         relative = "/".join([*zone, system_id, day.isoformat(), name])
         target = self.lake / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in self._made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(target.parent)
         target.write_bytes(data)
         self.manifest.append(Delivered(system_id, day, name, relative, records,
                                        hashlib.sha256(data).hexdigest(), delivery, superseded))

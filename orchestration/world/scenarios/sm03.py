@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 import polars as pl
 
 from orchestration.world.core import World
-from orchestration.world.scenarios._common import alerts_frame, new_org_code, planting_count
+from orchestration.world.scenarios._common import alerts_frame, last_monthly_snapshot, new_org_code, planting_count
 from orchestration.world.scenarios._relations import held_at, rows_of
 from orchestration.world.scenarios._village import (
     DAY, Cadre, Party, amount, earlier, event_date, later, new_cadre, new_company, non_relative, other_village, person_party,
@@ -177,6 +177,8 @@ def _plant_official(world: World, n: int) -> None:
         village, d = world.village(), event_date(world)
         person = _villager(world, village)
         edge = ("open", "open", "ends_on_date", "starts_on_date", "elsewhere", "also_salaried_cadre")[i % 6]
+        if edge == "starts_on_date":  # the roster is a monthly snapshot: a post begun after its last one is unseen
+            d = min(d, last_monthly_snapshot())
         if edge == "also_salaried_cadre":   # both branches fire on one payment
             person = _salaried_cadre(world, village, d).id_number
         _official(world, person, d, start=d if edge == "starts_on_date" else None,
