@@ -10,8 +10,6 @@ or in quarantine (records sent, per the manifest or counted, = bronze rows + qua
 A stale source (no batch within its contract's freshness) is a warning in the materialisation's
 metadata and log, never a failure.
 """
-from __future__ import annotations
-
 from collections import defaultdict
 
 import dagster as dg
@@ -58,7 +56,7 @@ def _bronze_kind(kind: str, contracts: list[Contract]) -> dg.AssetsDefinition:
             contract = by_key[key]
             result = ingest_system(contract, lake, log=context.log.info)
             for warning in result.warnings:
-                context.log.warning(f"{contract.system_id}: {warning}")
+                context.log.warning(warning)
             yield dg.MaterializeResult(asset_key=key, metadata=result.metadata())
             if dg.AssetCheckKey(key, LEDGER_CHECK) in checks:
                 yield dg.AssetCheckResult(

@@ -9,7 +9,7 @@ Modules, in the order data walks through them:
 - ``ledger`` and ``quarantine``: reading them back, pending batches, replay;
 - ``cli``: ``powertrace ingest`` and ``powertrace quarantine``.
 """
-from orchestration.ingest.ledger import ledger_frame, pending_batches
+from orchestration.ingest.ledger import ledger_frame, pending_batches, unreconciled_files
 from orchestration.ingest.quarantine import ReplayResult, quarantine_counts, quarantine_frame, replay_quarantine
 from orchestration.ingest.system import (FileOutcome, SystemIngestResult, TableSummary, ensure_tables, freshness,
                                          ingest_system)
@@ -17,5 +17,5 @@ from orchestration.ingest.system import (FileOutcome, SystemIngestResult, TableS
 __all__ = [
     "FileOutcome", "ReplayResult", "SystemIngestResult", "TableSummary", "ensure_tables", "freshness",
     "ingest_system", "ledger_frame", "pending_batches", "quarantine_counts", "quarantine_frame",
-    "replay_quarantine",
+    "replay_quarantine", "unreconciled_files",
 ]

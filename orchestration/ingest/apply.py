@@ -135,8 +135,10 @@ def parse_date(s: pl.Expr, style: str) -> pl.Expr:
     """A trimmed string → Date (null when it does not parse, including impossible dates)."""
     if style == "excel_serial":
         return _excel_days(s).floor().cast(pl.Int32).cast(pl.Date)
-    if style == "compact":   # chrono would read 7 digits as a date too: insist on 8
-        return pl.when(s.str.len_bytes() == 8).then(s.str.to_date("%Y%m%d", strict=False))
+    if style == "compact":   # chrono would read 7 digits as a date too: insist on 8 (or 14, a timestamp)
+        size = s.str.len_bytes()
+        eight = pl.when(size == 8).then(s).when(size == 14).then(s.str.head(8))
+        return eight.str.to_date("%Y%m%d", strict=False)
     sep = "/" if style == "slash" else "-"
     day = s.str.to_date(f"%Y{sep}%m{sep}%d", strict=False)
     # A date written as a timestamp (e.g. a parquet datetime) keeps its date part.
@@ -147,17 +149,19 @@ def parse_date(s: pl.Expr, style: str) -> pl.Expr:
 
 def parse_timestamp(s: pl.Expr, style: str) -> pl.Expr:
     """A trimmed string → Datetime(us); a bare date means midnight."""
-    if style == "excel_serial":
-        micros = (_excel_days(s) * 86_400_000_000).round(0).cast(pl.Int64)
-        return micros.cast(pl.Datetime("us"))
+    if style == "excel_serial":   # to the second: a serial's fraction cannot hold more
+        seconds = (_excel_days(s) * 86_400).round(0).cast(pl.Int64)
+        return (seconds * 1_000_000).cast(pl.Datetime("us"))
     if style == "compact":
-        full = s.str.extract(r"^(\d{14})$", 1).str.to_datetime("%Y%m%d%H%M%S", strict=False, time_unit="us")
+        size = s.str.len_bytes()
+        full = pl.when(size == 14).then(s).str.to_datetime("%Y%m%d%H%M%S", strict=False, time_unit="us")
+        bare = pl.when(size == 8).then(s).str.to_date("%Y%m%d", strict=False)
     else:
         sep = "/" if style == "slash" else "-"
-        shaped = s.str.extract(rf"^(\d{{4}}{sep}\d{{1,2}}{sep}\d{{1,2}}[ T]\d{{1,2}}:\d{{2}}:\d{{2}}(?:\.\d+)?)$", 1)
-        full = (shaped.str.replace("T", " ", literal=True)
+        full = (s.str.replace("T", " ", literal=True)
                 .str.to_datetime(f"%Y{sep}%m{sep}%d %H:%M:%S%.f", strict=False, time_unit="us"))
-    return pl.coalesce(full, parse_date(s, style).cast(pl.Datetime("us")))
+        bare = s.str.to_date(f"%Y{sep}%m{sep}%d", strict=False)
+    return pl.coalesce(full, bare.cast(pl.Datetime("us")))
 
 
 def _excel_days(s: pl.Expr) -> pl.Expr:
@@ -273,6 +277,9 @@ def apply_contract(read: FileRead, table: Table, batch_date: dt.date, file_name:
               .with_columns(_first_broken(checks)))
     mapped = {c.name for c in columns}
     values = [pl.col(c) if c in mapped else pl.lit(None, dtype=t).alias(c) for c, t in schema.items()]
+    if staged["rule"].null_count() == staged.height:      # the usual case: no copy through a filter
+        return Applied(staged.select(*values, pl.col(ROW), extra), _empty_quarantined(),
+                       [*read.warnings, *plan.warnings])
     bronze = staged.filter(pl.col("rule").is_null()).select(*values, pl.col(ROW), extra)
     broken = staged.filter(pl.col("rule").is_not_null())
     quarantined = broken.select(ROW, "rule", _all_reasons(checks))

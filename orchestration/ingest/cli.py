@@ -42,14 +42,16 @@ def _table(header: list[str], rows: list[list[object]]) -> str:
 @click.pass_context
 def ingest(ctx: click.Context, systems: tuple[str, ...], force: bool) -> None:
     """Ingest landed batches into bronze, quarantine and ledger; exit 1 if a file does not reconcile."""
+    from orchestration.ingest.landing import latest_landed_date
     from orchestration.ingest.system import ingest_system
 
     lake = _lake(ctx)
     contracts = _contracts(systems)
+    as_of = latest_landed_date(lake) or dt.date.today()     # freshness is judged against the lake's newest batch
     rows, unreconciled = [], []
     for n, contract in enumerate(contracts, start=1):
         sid = contract.system_id
-        result = ingest_system(contract, lake, force=force, log=lambda msg: click.echo(f"  {msg}"))
+        result = ingest_system(contract, lake, force=force, as_of=as_of, log=lambda msg: click.echo(f"  {msg}"))
         status = "ok" if result.reconciled else "NOT RECONCILED"
         click.echo(f"[{n}/{len(contracts)}] {sid}: {len(result.batches)} batch(es), {len(result.files)} file(s), "
                    f"{result.rows_bronze} to bronze, {result.rows_quarantined} quarantined: {status}")

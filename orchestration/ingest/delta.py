@@ -45,8 +45,16 @@ def bronze_table_schema(entity: Entity) -> dict[str, pl.DataType]:
     return {**bronze_schema(entity), **LINEAGE}
 
 
+# Arrow string views: polars hands them over without a copy, and deltalake writes them faster.
+ARROW_COMPAT = pl.CompatLevel.newest()
+
+
+def to_arrow(frame: pl.DataFrame) -> pa.Table:
+    return frame.to_arrow(compat_level=ARROW_COMPAT)
+
+
 def arrow_schema(schema: dict[str, pl.DataType]) -> pa.Schema:
-    return pl.DataFrame(schema=schema).to_arrow().schema
+    return to_arrow(pl.DataFrame(schema=schema)).schema
 
 
 def exists(path: Path) -> bool:
@@ -58,10 +66,10 @@ def ensure_table(path: Path, schema: dict[str, pl.DataType], partition_by: list[
     if exists(path):
         return False
     path.mkdir(parents=True, exist_ok=True)
-    empty = pl.DataFrame(schema=schema).to_arrow()
+    empty = to_arrow(pl.DataFrame(schema=schema))
     try:
         write_deltalake(str(path), empty, mode="append", partition_by=partition_by)
-    except CommitFailedError:
+    except Exception:  # noqa: BLE001
         if not exists(path):   # another process created it first: fine; anything else is not
             raise
     return True
@@ -79,7 +87,7 @@ def sql_text(value: str) -> str:
 
 def replace_rows(path: Path, schema: dict[str, pl.DataType], frame: pl.DataFrame, predicate: str) -> None:
     """Replace the rows matching ``predicate`` by ``frame`` in one commit, retrying on a concurrent commit."""
-    data = frame.select(list(schema)).cast(schema).to_arrow().cast(arrow_schema(schema))
+    data = to_arrow(frame.select(list(schema)).cast(schema)).cast(arrow_schema(schema))
     for attempt in range(1, _COMMIT_ATTEMPTS + 1):
         try:
             write_deltalake(str(path), data, mode="overwrite", predicate=predicate)
@@ -102,7 +110,7 @@ def replace_streamed(path: Path, schema: dict[str, pl.DataType], frames: Iterato
     def batches() -> Iterator[pa.RecordBatch]:
         for frame in frames:
             if frame.height:
-                yield from frame.select(list(schema)).cast(schema).to_arrow().cast(target).to_batches()
+                yield from to_arrow(frame.select(list(schema)).cast(schema)).cast(target).to_batches()
 
     reader = pa.RecordBatchReader.from_batches(target, batches())
     write_deltalake(str(path), reader, mode="overwrite", predicate=predicate)

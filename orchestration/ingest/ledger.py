@@ -30,6 +30,11 @@ def ledger_frame(lake: Path, system_id: str | None = None) -> pl.DataFrame:
     return read_table(Zones(lake).ledger, LEDGER, where)
 
 
+def unreconciled_files(lake: Path, system_id: str | None = None) -> pl.DataFrame:
+    """Ledger rows whose counts do not add up: what the reconciliation asset check reports."""
+    return ledger_frame(lake, system_id).filter(~pl.col("reconciled")).sort("system_id", "batch_date", "file_name")
+
+
 def manifest_records(lake: Path, system_id: str) -> dict[ManifestKey, int]:
     """Records the manifest says were sent, per (batch date, file name, sha256) of one system."""
     path = manifest_path(lake)

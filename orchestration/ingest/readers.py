@@ -10,9 +10,9 @@ A file that cannot be read at all raises :class:`FileRejected` carrying every ra
 recover, so the caller can quarantine them all.
 
 CSV is the bulk format, so it has a vectorised path: one polars pass reads the physical lines
-(for field counts and raw text), one polars pass parses the fields. Only lines holding a quote
-character go through Python's ``csv`` module, because only a quote-aware parser can count their
-fields (and join records spanning several lines).
+(for field counts and raw text), one polars pass parses the fields. Only records starting on a
+line that holds a quote character go through Python's ``csv`` module, because only a
+quote-aware parser can count their fields (and join records spanning several lines).
 """
 from __future__ import annotations
 
@@ -254,38 +254,54 @@ class _QuotedRecords:
 
 def _quoted_records(data_lines: pl.Series, first_row: int, n: int, delimiter: str,
                     ends_with_newline: bool) -> _QuotedRecords:
-    """Parse the records that hold a quote; a record spans lines while a quoted field is open."""
-    quotes = data_lines.str.count_matches(QUOTE, literal=True).fill_null(0)
-    open_after_s = (quotes % 2).cast(pl.Int64).cum_sum() % 2   # a quoted field is still open after line i
-    open_before_s = open_after_s.shift(1, fill_value=0)
-    starts = ((quotes > 0) & (open_before_s == 0)).arg_true().to_list()
-    open_after, open_before = open_after_s.to_list(), open_before_s.to_list()
+    """Parse, with Python's csv module, the records starting on a line that holds a quote.
+
+    The csv reader pulls continuation lines itself while a quoted field is open, with the usual
+    CSV rules (a quote inside an unquoted field is a plain character), and tells how many lines
+    it used: that is how a record spanning lines keeps the line number it starts on. One reader
+    runs on while the next record also starts on a quoted line (a vendor that quotes everything).
+    """
+    has_quote = data_lines.str.contains(QUOTE, literal=True).fill_null(False)
+    starts = has_quote.arg_true().to_list()
+    quoted_line = has_quote.to_list()
+    lines = [ln or "" for ln in data_lines.to_list()]
+    total = len(lines)
     out = _QuotedRecords([], [], {}, set(), 0)
-    total = len(data_lines)
-    for i in starts:
-        j = i + 1
-        while j < total and open_before[j]:
-            j += 1
-        text = "\n".join(ln or "" for ln in data_lines.slice(i, j - i).to_list())
-        row = first_row + i
-        out.lines_used.update(range(i, j))
-        out.count += 1
-        if j - i > 1:
-            out.text[row] = text
-        if open_after[j - 1]:
-            out.defects.append((row, text, "field_count",
-                                "truncated last line: a quoted field is not closed before the end of the file"))
-            continue
-        parsed = _split_one(text, delimiter)
-        if len(parsed) != 1:
-            out.defects.append((row, text, "field_count", "malformed quoting: the line does not parse as one record"))
-        elif len(parsed[0]) != n:
-            last = j == total and not ends_with_newline
-            prefix = "truncated last line: " if last and len(parsed[0]) < n else ""
-            out.defects.append((row, text, "field_count", f"{prefix}{len(parsed[0])} fields, expected {n}"))
-        else:
-            out.rows.append([row, *[v if v != "" else None for v in parsed[0]]])
+    next_free = 0                                        # first line not yet part of a parsed record
+    for begin in starts:
+        if begin < next_free:
+            continue                                    # a continuation line of the record above
+        reader = csv.reader((lines[k] + "\n" for k in range(begin, total)), delimiter=delimiter, quotechar=QUOTE)
+        i = begin
+        while True:
+            fields = next(reader)
+            j = begin + reader.line_num                 # first line after this record
+            _quoted_record(out, lines, i, j, fields, first_row, n, ends_with_newline)
+            i = next_free = j
+            if j >= total or not quoted_line[j]:
+                break
     return out
+
+
+def _quoted_record(out: _QuotedRecords, lines: list[str], i: int, j: int, fields: list[str], first_row: int,
+                   n: int, ends_with_newline: bool) -> None:
+    """File one csv-parsed record (lines i..j-1) as sound or as a field_count defect."""
+    total = len(lines)
+    row = first_row + i
+    text = "\n".join(lines[i:j]) if j - i > 1 else lines[i]
+    out.lines_used.update(range(i, j))
+    out.count += 1
+    if j - i > 1:
+        out.text[row] = text
+    if j == total and fields and fields[-1].endswith("\n"):
+        out.defects.append((row, text, "field_count",
+                            "truncated last line: a quoted field is not closed before the end of the file"))
+    elif len(fields) != n:
+        last = j == total and not ends_with_newline
+        prefix = "truncated last line: " if last and len(fields) < n else ""
+        out.defects.append((row, text, "field_count", f"{prefix}{len(fields)} fields, expected {n}"))
+    else:
+        out.rows.append([row, *[v if v != "" else None for v in fields]])
 
 
 def is_blank(data: bytes) -> bool:
@@ -299,8 +315,15 @@ def _blank_lines(frame: pl.DataFrame) -> pl.Series:
     candidates = frame.filter(pl.col("n") == 1, pl.col("line").is_not_null())
     spaces = candidates.filter(pl.col("line").str.strip_chars() == "")["i"]
     if spaces.len():
-        blank = blank | frame["i"].is_in(spaces)
+        blank = blank | frame["i"].is_in(spaces.implode())
     return blank.alias("blank")
+
+
+def _unparsable_csv(raw: bytes, delivery: Delivery, file_name: str, why: str) -> FileRejected:
+    """A CSV file the parser gave up on: rejected with every data line, as text."""
+    rej = unreadable(file_name, why)
+    rej.raw, rej.records_counted = _lines_of(raw, delivery.encoding, delivery.header_row)
+    return rej
 
 
 def read_csv(path: Path, delivery: Delivery, file_name: str) -> FileRead:
@@ -313,7 +336,7 @@ def read_csv(path: Path, delivery: Delivery, file_name: str) -> FileRead:
     except pl.exceptions.ComputeError as exc:
         if "utf" in str(exc).lower():
             raise _reject_undecodable(raw, delivery.encoding, delivery.header_row, file_name) from None
-        raise unreadable(file_name, f"not a readable CSV file ({exc})") from None
+        raise _unparsable_csv(raw, delivery, file_name, f"not a readable CSV file ({exc})") from None
 
     delimiter = delivery.delimiter
     h = delivery.header_row
@@ -340,7 +363,7 @@ def read_csv(path: Path, delivery: Delivery, file_name: str) -> FileRead:
     frame = frame.with_columns(_blank_lines(frame))
     simple = frame.filter(~pl.col("blank"))
     if quoted.lines_used:
-        simple = simple.filter(~pl.col("i").is_in(pl.Series(sorted(quoted.lines_used), dtype=pl.UInt32)))
+        simple = simple.filter(~pl.col("i").is_in(pl.Series(sorted(quoted.lines_used), dtype=pl.UInt32).implode()))
     bad = simple.filter(pl.col("n") != n)
     good = simple.filter(pl.col("n") == n)
 
@@ -351,8 +374,12 @@ def read_csv(path: Path, delivery: Delivery, file_name: str) -> FileRead:
         # Line i of the data is row i of the parse (blank lines parse as null rows): keep the sound ones.
         parsed = pl.read_csv(data, skip_lines=h, **parse) if len(data_lines) else pl.DataFrame(schema=schema)
         if parsed.height != len(data_lines):
-            raise unreadable(file_name, f"CSV parse found {parsed.height} records in {len(data_lines)} lines")
-        records = parsed.with_columns(frame[ROW]).filter(~frame["blank"] & (frame["n"] == n))
+            raise _unparsable_csv(raw, delivery, file_name,
+                                  f"CSV parse found {parsed.height} records in {len(data_lines)} lines")
+        sound = ~frame["blank"] & (frame["n"] == n)
+        records = parsed.with_columns(frame[ROW])
+        if not sound.all():
+            records = records.filter(sound)
     else:
         text = good["line"].str.join("\n").item() if good.height else ""
         parsed = pl.read_csv(text.encode("utf-8"), **parse) if good.height else pl.DataFrame(schema=schema)

@@ -108,6 +108,21 @@ class SystemIngestResult:
             total.update(f.by_rule)
         return dict(total)
 
+    def metadata(self) -> dict[str, object]:
+        """JSON-friendly figures for a Dagster materialisation (plain values, lists and dicts)."""
+        return {
+            "batches_ingested": [d.isoformat() for d in self.batches],
+            "latest_batch": self.latest_batch.isoformat() if self.latest_batch else "none",
+            "files": len(self.files),
+            "records_sent": self.records_sent,
+            "rows_bronze": self.rows_bronze,
+            "rows_quarantined": self.rows_quarantined,
+            "quarantined_by_rule": self.quarantined_by_rule,
+            "rejected_files": [f"{f.batch_date}/{f.file_name}: {f.rejected_reason}" for f in self.rejected],
+            "reconciled": self.reconciled,
+            "warnings": self.warnings,
+        }
+
 
 @dataclass
 class _Run:
@@ -163,7 +178,8 @@ def ingest_system(contract: Contract, lake: Path, *, batch_dates: list[dt.date] 
     """Ingest the system's landed batches: by default those new or changed since the ledger saw them.
 
     ``batch_dates`` ingests exactly those dates; ``force`` re-ingests every landed batch. Each
-    ingested batch replaces what bronze, quarantine and ledger held for its date.
+    ingested batch replaces what bronze, quarantine and ledger held for its date. ``as_of`` is the
+    day freshness is judged on (default: the newest batch date landed for any system).
     """
     lake = Path(lake)
     log = log or (lambda _msg: None)
@@ -207,7 +223,7 @@ def _write(run: _Run, selected: list[Batch]) -> None:
         for f in batch.files:
             name, matches = table_for(run.contract, f.name)
             if len(matches) > 1:
-                run.warnings.append(f"{batch.batch_date}/{f.name}: matches tables {matches}; read as {name}")
+                run.warnings.append(f"{sid} {batch.batch_date}/{f.name}: matches tables {matches}; read as {name}")
             by_table.setdefault(name, []).append((batch, f))
 
     for name, table in run.contract.tables.items():
@@ -241,7 +257,7 @@ def _bronze_rows(run: _Run, batch: Batch, f: LandedFile, table_name: str, table:
         assert read is not None
         _reject(run, batch, f, table_name, FileRejected(rej.rule, rej.reason, read.all_raw(), read.records_counted))
         return pl.DataFrame()
-    run.warnings.extend(f"{batch.batch_date}/{w}" for w in applied.warnings)
+    run.warnings.extend(f"{run.contract.system_id} {batch.batch_date}/{w}" for w in applied.warnings)
 
     rows = applied.quarantined[ROW].to_list()
     rejected_rows = applied.quarantined.with_columns(pl.Series("raw_line", read.raw_lines(rows), dtype=pl.Utf8))
@@ -260,9 +276,9 @@ def _reject(run: _Run, batch: Batch, f: LandedFile, table_name: str | None, rej:
     """A whole file to quarantine: every raw line it has, with the file-level rule and reason."""
     rows = rej.raw.with_columns(pl.lit(rej.rule).alias("rule"), pl.lit(rej.reason).alias("reason"))
     _quarantine(run, batch, f, table_name, rows)
-    counted = int(rows[ROW].is_not_null().sum())
-    run.log(f"rejected {batch.batch_date}/{f.name}: {rej.reason}")
-    _record(run, batch, f, table_name, rej.records_counted, 0, counted, {rej.rule: counted},
+    counted = int(rows[ROW].is_not_null().sum())    # a file-level row without a source row is not a record
+    run.log(f"rejected {run.contract.system_id} {batch.batch_date}/{f.name}: {rej.reason}")
+    _record(run, batch, f, table_name, rej.records_counted, 0, counted, {rej.rule: counted} if counted else {},
             rejected=(rej.rule, rej.reason))
 
 

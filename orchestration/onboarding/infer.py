@@ -43,6 +43,13 @@ class OnboardError(ValueError):
 
 
 # ----------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class Match:
+    column: str
+    score: float
+    how: str = ""   # empty for a match by name; else why a weak match was taken (a review note)
+
+
 @dataclass
 class ColumnGuess:
     header: str
@@ -61,7 +68,8 @@ class TableGuess:
     sample: SampleFile
     entity: str
     score: float
-    columns: list[ColumnGuess]
+    matches: dict[str, Match]                  # native header -> canonical column
+    columns: list[ColumnGuess] = field(default_factory=list)  # with parse rules, for the chosen entity
     runner_up: tuple[str, float] | None = None
 
     @property
@@ -143,13 +151,17 @@ def file_name_score(path: Path, entity: str) -> float:
 
 
 # ----------------------------------------------------------------------------- one table
+BY_VALUES = "header not in the vocabulary: matched by its values"
+
+
 def fit_entity(sample: SampleFile, entity: str, profiles: dict[str, Profile]) -> TableGuess:
     """The best mapping of a sample's headers onto one entity, and its score."""
     vocab = vocabulary()
     columns = entities()[entity].columns
     expected = {c: expected_shapes(entity, c, t, vocab) for c, t in columns.items()}
+    headers = [h for h in sample.headers if h]  # a nameless column cannot be mapped
     candidates = []
-    for order, header in enumerate(sample.headers):
+    for order, header in enumerate(headers):
         for column in columns:
             by_name = column_name_score(header, entity, column)
             if by_name <= 0:
@@ -157,75 +169,64 @@ def fit_entity(sample: SampleFile, entity: str, profiles: dict[str, Profile]) ->
             score = by_name + evidence(profiles[header], expected[column])
             if score >= MIN_SCORE:
                 candidates.append((-score, order, column, header))
-    chosen: dict[str, tuple[str, float]] = {}   # header -> (column, score)
-    taken: set[str] = set()
+    chosen: dict[str, Match] = {}
     for neg, _, column, header in sorted(candidates):
-        if header not in chosen and column not in taken:
-            chosen[header] = (column, min(1.0, -neg))
-            taken.add(column)
-    _match_by_values(sample, profiles, expected, chosen, taken)
-    _rescue_key(sample, entity, profiles, expected, chosen, taken)
+        if header not in chosen and column not in {m.column for m in chosen.values()}:
+            chosen[header] = Match(column, min(1.0, -neg))
+    _match_by_values(headers, profiles, expected, chosen)
+    _rescue_key(headers, entity, profiles, expected, chosen)
 
-    guesses = []
-    for header in sample.headers:
-        column, score = chosen.get(header, (None, 0.0))
-        guesses.append(_column_guess(sample, entity, header, column, score, profiles[header]))
-    total = (sum(s for _, s in chosen.values()) - MISSING_COLUMN_COST * (len(columns) - len(chosen))
+    total = (sum(m.score for m in chosen.values()) - MISSING_COLUMN_COST * (len(columns) - len(chosen))
              + FILE_NAME_WEIGHT * file_name_score(sample.path, entity))
-    return TableGuess(sample, entity, total, guesses)
+    return TableGuess(sample, entity, total, chosen)
 
 
-def _match_by_values(sample: SampleFile, profiles: dict[str, Profile], expected: dict,
-                     chosen: dict, taken: set[str]) -> None:
+def _match_by_values(headers: list[str], profiles: dict[str, Profile], expected: dict,
+                     chosen: dict[str, Match]) -> None:
     """Map a header no vocabulary knows (F7, 字段3) by its values, when they fit one column only."""
-    for header in sample.headers:
+    for header in headers:
         if header in chosen or known_anywhere(header):
             continue
         dominant = profiles[header].dominant()
         if dominant is None or dominant in ("int", "decimal", "text", "cjk", "percent"):
             continue
-        fits = [c for c, shapes in expected.items()
-                if c not in taken and shapes is not None and dominant in shapes]
+        taken = {m.column for m in chosen.values()}
+        fits = [c for c, shapes in expected.items() if c not in taken and shapes and dominant in shapes]
         if len(fits) == 1:
-            chosen[header] = (fits[0], VALUE_ONLY_SCORE)
-            taken.add(fits[0])
+            chosen[header] = Match(fits[0], VALUE_ONLY_SCORE, BY_VALUES)
 
 
-def _rescue_key(sample: SampleFile, entity: str, profiles: dict[str, Profile], expected: dict,
-                chosen: dict, taken: set[str]) -> None:
+def _rescue_key(headers: list[str], entity: str, profiles: dict[str, Profile], expected: dict,
+                chosen: dict[str, Match]) -> None:
     """A contract needs its key mapped: take the best remaining header for a key column, weak or
     not (flagged for review), rather than draft nothing."""
     for column in entities()[entity].key:
-        if column in taken:
+        if column in {m.column for m in chosen.values()}:
             continue
         options = []
-        for order, header in enumerate(sample.headers):
-            if header in chosen:
-                continue
-            by_name = column_name_score(header, entity, column)
-            score = by_name + evidence(profiles[header], expected[column])
-            if score > 0:
-                options.append((-score, order, header))
+        for order, header in enumerate(headers):
+            if header not in chosen:
+                score = column_name_score(header, entity, column) + evidence(profiles[header], expected[column])
+                if score > 0:
+                    options.append((-score, order, header))
         if options:
-            header = min(options)[2]
-            chosen[header] = (column, min(VALUE_ONLY_SCORE, -min(options)[0]))
-            taken.add(column)
+            neg, _, header = min(options)
+            chosen[header] = Match(column, min(VALUE_ONLY_SCORE, -neg),
+                                   f"weak match, taken because the key column {column} needs a header")
 
 
-def _column_guess(sample: SampleFile, entity: str, header: str, column: str | None, score: float,
+def _column_guess(sample: SampleFile, entity: str, header: str, match: Match | None,
                   p: Profile) -> ColumnGuess:
-    if column is None:
+    if match is None:
         return ColumnGuess(header, None, 0.0)
-    guess = ColumnGuess(header, column, score)
-    if score <= VALUE_ONLY_SCORE:
-        guess.notes.append("header not in the vocabulary: matched by its values")
-    ctype = entities()[entity].columns[column]
+    guess = ColumnGuess(header, match.column, match.score, notes=[match.how] if match.how else [])
+    ctype = entities()[entity].columns[match.column]
     rules: list[tuple[str, Rule | None]] = []
     if ctype in ("date", "timestamp"):
         rules.append(("date_style", date_style(p, ctype, sample.format)))
     if ctype == "decimal":
         rules.append(("unit", amount_unit(header, p, sample.format)))
-    rules.append(("codes", code_map(entity, column, p, vocabulary())))
+    rules.append(("codes", code_map(entity, match.column, p, vocabulary())))
     for name, rule in rules:
         if rule is None:
             continue
@@ -239,10 +240,10 @@ def _column_guess(sample: SampleFile, entity: str, header: str, column: str | No
 
 def guess_tables(samples: list[SampleFile]) -> list[TableGuess]:
     """One entity per sample file, best fits first, no entity used twice."""
-    fits = []
+    fits, profiles = [], []
     for sample in samples:
-        profiles = {h: profile(sample.values.get(h, [])) for h in sample.headers}
-        ranked = sorted((fit_entity(sample, e, profiles) for e in entities()), key=lambda g: -g.score)
+        profiles.append({h: profile(sample.values.get(h, [])) for h in sample.headers if h})
+        ranked = sorted((fit_entity(sample, e, profiles[-1]) for e in entities()), key=lambda g: -g.score)
         fits.append(ranked)
     pairs = sorted(((g.score, i, g) for i, ranked in enumerate(fits) for g in ranked),
                    key=lambda t: (-t[0], t[1], t[2].entity))
@@ -252,6 +253,8 @@ def guess_tables(samples: list[SampleFile]) -> list[TableGuess]:
         if i not in chosen and g.entity not in used:
             others = [r for r in fits[i] if r.entity != g.entity]
             g.runner_up = (others[0].entity, others[0].score) if others else None
+            g.columns = [_column_guess(g.sample, g.entity, h, g.matches.get(h), profiles[i][h])
+                         for h in g.sample.headers if h]
             chosen[i] = g
             used.add(g.entity)
     return [chosen[i] for i in sorted(chosen)]
@@ -310,7 +313,7 @@ def file_pattern(path: Path, others: list[Path]) -> str:
     """The glob for a table's files: ``zfmx*.csv`` (also matches split files ``zfmx-2.csv``)."""
     base, ext = _SPLIT_SUFFIX.sub("", path.stem), path.suffix
     pattern = f"{base}*{ext}"
-    if any(o != path and fnmatch.fnmatchcase(o.name, pattern) for o in others):
+    if any(_SPLIT_SUFFIX.sub("", o.stem) != base and fnmatch.fnmatchcase(o.name, pattern) for o in others):
         pattern = f"{base}[.-]*{ext.lstrip('.')}"  # zfmx[.-]*csv: zfmx.csv, zfmx-2.csv, not zfmxb.csv
     return pattern
 

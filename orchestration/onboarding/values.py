@@ -142,8 +142,9 @@ class Profile:
 
 def profile(values: list[str]) -> Profile:
     p = Profile()
+    shapes: dict[str, str] = {}  # codes and dates repeat: classify each distinct value once
     for raw in values:
-        s = shape(raw)
+        s = shapes.get(raw) or shapes.setdefault(raw, shape(raw))
         p.count += 1
         p.shapes[s] += 1
         if len(p.distinct) < DISTINCT_LIMIT or raw in p.distinct:
@@ -295,7 +296,7 @@ def code_map(entity: str, column: str, p: Profile, vocab: Vocabulary) -> Rule | 
                 codes[native] = canon
     notes = []
     if guessed:
-        notes.append("numeric codes mapped by the order of accepted values: " + ", ".join(guessed))
+        notes.append("vendor codes read in the order of the accepted values: " + ", ".join(guessed))
     if unknown:
         notes.append(f"values with no canonical meaning: {', '.join(unknown[:10])} (accepted: {', '.join(accepted)})")
     unseen = [c for c in accepted if c not in codes.values() and c not in p.distinct]

@@ -69,17 +69,23 @@ class GenerateSummary:
                 f"done in {self.seconds:.1f} s"]
 
 
-def generate(lake: Path, scale: float, seed: int, progress: bool = True, *,
-             defects: DefectRates = DefectRates(), scenarios: Sequence[ModuleType] | None = None,
-             sources: Path | None = None) -> GenerateSummary:
-    """Write the world of ``seed`` at ``scale`` into ``lake`` (landing/ and truth/, which must be
-    empty or absent: ``clear_world`` first to replace a world). ``scenarios`` defaults to every
-    module of ``orchestration/world/scenarios``; ``sources`` to the shipped registry."""
-    started = time.perf_counter()
-    lake = Path(lake)
-    contracts = registry(sources)
-    modules = T.discover_scenarios() if scenarios is None else list(scenarios)
+@dataclass
+class BuiltWorld:
+    """The world in memory: planted + background rows, and the clean world and truth over them."""
+    world: World
+    frames: dict[str, pl.DataFrame]                       # entity -> every row (with _system_id)
+    by_system: dict[str, dict[str, pl.DataFrame]]         # entity -> system_id -> its rows
+    bid_days: dict[str, dt.date]                          # project_id -> the day its bids are sent
+    clean: dict[str, pl.DataFrame]                        # entity -> the rows as last delivered
+    batch_rows: dict[tuple[str, str], dict[dt.date, int]]  # (system, table) -> batch -> real rows
+    undelivered: int
+    alerts: pl.DataFrame
+    planted: pl.DataFrame
 
+
+def build_world(seed: int, scale: float, contracts: dict[str, Contract],
+                modules: Sequence[ModuleType]) -> BuiltWorld:
+    """Plant every scenario, add the background, derive the clean world and compute its truth."""
     world = World(seed, scale)
     for module in modules:
         if hasattr(module, "plant"):
@@ -87,22 +93,40 @@ def generate(lake: Path, scale: float, seed: int, progress: bool = True, *,
     frames = world_frames(world, background(world))
     bid_days = project_days(frames["tender_project"])
     by_system = {e: split_by_system(f) for e, f in frames.items()}
-
     clean, batch_rows, undelivered = clean_world(frames, by_system, contracts, bid_days)
-    truth_dir = lake / "truth"
-    (truth_dir / "clean").mkdir(parents=True, exist_ok=True)
-    for entity, df in clean.items():
-        df.write_parquet(truth_dir / "clean" / f"{entity}.parquet")
-    alerts = T.compute_truth(clean, modules)
-    alerts.write_parquet(truth_dir / "alerts.parquet")
-    planted = T.planted_frame(world.planted)
-    planted.write_parquet(truth_dir / "planted.parquet")
-    T.check_planted(alerts, planted)
+    return BuiltWorld(world, frames, by_system, bid_days, clean, batch_rows, undelivered,
+                      alerts=T.compute_truth(clean, modules), planted=T.planted_frame(world.planted))
 
-    specials = plan_specials(contracts, batch_rows, defects, seed)
+
+def write_truth(built: BuiltWorld, truth_dir: Path) -> None:
+    """truth/clean/<entity>.parquet, truth/alerts.parquet and truth/planted.parquet."""
+    (truth_dir / "clean").mkdir(parents=True, exist_ok=True)
+    for entity, df in built.clean.items():
+        df.write_parquet(truth_dir / "clean" / f"{entity}.parquet")
+    built.alerts.write_parquet(truth_dir / "alerts.parquet")
+    built.planted.write_parquet(truth_dir / "planted.parquet")
+
+
+def generate(lake: Path, scale: float, seed: int, progress: bool = True, *,
+             defects: DefectRates = DefectRates(), scenarios: Sequence[ModuleType] | None = None,
+             sources: Path | None = None) -> GenerateSummary:
+    """Write the world of ``seed`` at ``scale`` into ``lake`` (landing/ and truth/, which must be
+    empty or absent: ``clear_world`` first to replace a world). ``scenarios`` defaults to every
+    module of ``orchestration/world/scenarios``; ``sources`` to the registry in use."""
+    started = time.perf_counter()
+    lake = Path(lake)
+    contracts = registry(sources)
+    modules = T.discover_scenarios() if scenarios is None else list(scenarios)
+    built = build_world(seed, scale, contracts, modules)
+    truth_dir = lake / "truth"
+    write_truth(built, truth_dir)
+    T.check_planted(built.alerts, built.planted)
+
+    specials = plan_specials(contracts, built.batch_rows, defects, seed)
     out = Deliveries(lake, seed, defects, specials, JunkIds())
     for sid in tqdm(sorted(contracts), desc="systems", unit="system", disable=not progress):
-        out.system(contracts[sid], {e: parts[sid] for e, parts in by_system.items() if sid in parts}, bid_days)
+        out.system(contracts[sid], {e: parts[sid] for e, parts in built.by_system.items() if sid in parts},
+                   built.bid_days)
     manifest = pl.DataFrame([vars(m) for m in out.manifest], schema=MANIFEST_SCHEMA, orient="row")
     manifest.sort("system_id", "batch_date", "file_name", "delivery").write_parquet(truth_dir / "manifest.parquet")
     found = pl.DataFrame([vars(d) for d in out.defects], schema=DEFECTS_SCHEMA, orient="row")
@@ -111,9 +135,9 @@ def generate(lake: Path, scale: float, seed: int, progress: bool = True, *,
 
     landing = manifest.filter(~pl.col("superseded"))
     return GenerateSummary(
-        lake=lake, seed=seed, scale=scale, clean_rows={e: df.height for e, df in clean.items()},
-        undelivered_rows=undelivered, files=landing.height, records=int(landing["records"].sum()),
-        alerts=alerts.height, planted=planted.height,
+        lake=lake, seed=seed, scale=scale, clean_rows={e: df.height for e, df in built.clean.items()},
+        undelivered_rows=built.undelivered, files=landing.height, records=int(landing["records"].sum()),
+        alerts=built.alerts.height, planted=built.planted.height,
         defects=dict(sorted(found.group_by("defect").len().iter_rows())),
         seconds=time.perf_counter() - started)
 

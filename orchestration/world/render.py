@@ -247,6 +247,16 @@ class FileRows:
     rows: list[list]                  # native values (str/int/float/None)
     field_count: dict[int, int]       # CSV row index -> +1 (an extra field) or -1 (one missing)
     truncated_tail: bool = False      # CSV: the last line is cut short (and has no line end)
+    types: list[pl.DataType] | None = None  # Parquet column types (else inferred from the values)
+
+
+def native_type(col: NativeColumn) -> pl.DataType:
+    """The type a typed format (Parquet) gives a native column: numbers stay numbers."""
+    if col.ctype == "decimal":
+        return pl.Int64 if col.unit == "fen" else pl.Float64
+    if col.ctype in ("int", "float", "bool"):
+        return {"int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean}[col.ctype]
+    return pl.Utf8  # strings, and dates in their date style
 
 
 def title_lines(contract: Contract) -> list[str]:
@@ -326,15 +336,9 @@ def write_parquet(content: FileRows, contract: Contract) -> tuple[bytes, int]:
     columns = {}
     for k, header in enumerate(content.headers):
         values = [row[k] for row in content.rows]
-        kinds = {type(v) for v in values if v is not None}
-        if kinds <= {int}:
-            dtype = pl.Int64
-        elif kinds <= {int, float}:
-            dtype = pl.Float64
-        elif kinds <= {bool}:
-            dtype = pl.Boolean
-        else:
-            dtype, values = pl.Utf8, [None if v is None else str(v) for v in values]
+        dtype = content.types[k] if content.types else pl.Utf8
+        if dtype == pl.Utf8:
+            values = [None if v is None else str(v) for v in values]
         columns[header] = pl.Series(header, values, dtype=dtype)
     buf = io.BytesIO()
     pl.DataFrame(columns).write_parquet(buf, compression="zstd", statistics=True)
@@ -353,7 +357,7 @@ def split_for_format(content: FileRows, fmt: str) -> list[FileRows]:
     """XLSX batches over ``XLSX_MAX_ROWS`` data rows become several files; others stay whole."""
     if fmt != "xlsx" or len(content.rows) <= XLSX_MAX_ROWS:
         return [content]
-    return [FileRows(content.headers, content.rows[i:i + XLSX_MAX_ROWS], {})
+    return [FileRows(content.headers, content.rows[i:i + XLSX_MAX_ROWS], {}, types=content.types)
             for i in range(0, len(content.rows), XLSX_MAX_ROWS)]
 
 
@@ -488,7 +492,7 @@ class Deliveries:
             k, ncol = by_column[drift]
             headers[k] = f"{ncol.header}_1"
             defects.append((None, "schema_drift", drift, f"{ncol.header} -> {headers[k]}"))
-        content = FileRows(headers, rows, field_count)
+        content = FileRows(headers, rows, field_count, types=[native_type(c) for c in cols])
         if fmt == "csv" and rows and rng.random() < self.rates.truncated_line:
             content.truncated_tail = True
             defects.append((len(rows) + 1, "truncated_line", None, None))
@@ -505,7 +509,7 @@ class Deliveries:
                 amounts = [k for k, c in enumerate(cols) if c.ctype == "decimal"]
                 real = [i for i, kind in enumerate(batch.kinds) if kind is None]
                 original = FileRows(part.headers, D.wrong_amounts(part.rows, amounts, real, rng),
-                                    part.field_count, part.truncated_tail)
+                                    part.field_count, part.truncated_tail, part.types)
                 self._store(sid, day, name, *write_file(original, contract), delivery=1, superseded=True)
                 defects.append((None, "corrected_redelivery", None, "the superseded original has wrong amounts"))
                 delivery = 2

@@ -1,8 +1,8 @@
 """Fixtures for the dbt project tests: the identity macros rendered as plain SQL, and DuckDB."""
 from __future__ import annotations
 
-import jinja2
 import duckdb
+import jinja2
 import pytest
 
 from orchestration.dbt_session import session_statements
@@ -32,9 +32,3 @@ def duck():
     yield con
     con.close()
 
-
-def evaluate(con: duckdb.DuckDBPyConnection, sql_of, values: list):
-    """``sql_of('v')`` evaluated over each value (in order); returns the results."""
-    rows = con.execute(f"select {sql_of('v')} from (select unnest(?::varchar[]) as v, "
-                       "generate_subscripts(?::varchar[], 1) as i) order by i", [values, values]).fetchall()
-    return [r[0] for r in rows]

@@ -13,20 +13,19 @@ import polars as pl
 
 from orchestration.canonical import entities
 from orchestration.contracts import Contract
+from orchestration.ingest.delta import bronze_table_schema
 
-POLARS_TYPES = {"string": pl.Utf8, "date": pl.Date, "timestamp": pl.Datetime("us"),
-                "decimal": pl.Decimal(18, 2), "int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean}
-LINEAGE = {"_system_id": pl.Utf8, "_batch_date": pl.Date, "_file_name": pl.Utf8, "_file_hash": pl.Utf8,
-           "_source_row": pl.Int64, "_ingested_at": pl.Datetime("us", "UTC"), "_extra": pl.Utf8}
 INGESTED_AT = dt.datetime(2026, 11, 1, 2, 0, tzinfo=dt.timezone.utc)
 
 
 def bronze_schema(entity: str) -> dict[str, pl.DataType]:
-    return {**{c: POLARS_TYPES[t] for c, t in entities()[entity].columns.items()}, **LINEAGE}
+    """The schema ingestion writes (canonical columns, then lineage columns)."""
+    return bronze_table_schema(entities()[entity])
 
 
 def bronze_frame(system_id: str, entity: str, rows: Iterable[Mapping], batch_date: dt.date) -> pl.DataFrame:
-    """Rows given as canonical column -> value; missing columns are null, lineage is filled in."""
+    """Rows given as canonical column -> Python value of the column's type (date, Decimal, ...);
+    missing columns are null, lineage is filled in."""
     schema = bronze_schema(entity)
     records = []
     for i, row in enumerate(rows, start=2):  # line 1 is the header
@@ -35,7 +34,12 @@ def bronze_frame(system_id: str, entity: str, rows: Iterable[Mapping], batch_dat
             raise KeyError(f"{entity}: not canonical columns: {sorted(unknown)}")
         records.append({"_system_id": system_id, "_batch_date": batch_date, "_file_name": f"{entity}.csv",
                         "_file_hash": "0" * 64, "_source_row": i, "_ingested_at": INGESTED_AT, **row})
-    return pl.DataFrame(records, schema=schema)
+    frame = pl.DataFrame(records, schema=schema)
+    for column in schema:  # polars turns a value of the wrong type into null without a word
+        given = sum(r.get(column) is not None for r in records)
+        if frame[column].null_count() != len(records) - given:
+            raise TypeError(f"{entity}.{column}: some values are not of type {schema[column]}")
+    return frame
 
 
 def write_bronze(lake: Path, registry: Mapping[str, Contract],

@@ -6,7 +6,7 @@ import hypothesis.strategies as st
 from hypothesis import given, settings
 from stdnum.cn import ric, uscc
 
-from conftest import evaluate
+from dbt_sql_eval import evaluate
 from orchestration.dbt_session import session_statements
 from orchestration.pseudonym import DEV_KEY, person_ref
 from orchestration.world.core import to_legacy_15

@@ -147,7 +147,14 @@ def test_parquet_typed_columns_become_text(tmp_path):
     pl.DataFrame({"id": ["a", ""], "fen": [1234, None], "yuan": [12.5, 3.0],
                   "day": [dt.date(2024, 3, 5), None], "at": [dt.datetime(2024, 3, 5, 8, 1, 2), None]}).write_parquet(path)
     read = read_file(path, delivery("parquet"))
-    assert rows_of(read) == [(1, "a", "1234", "12.5", "2024-03-05", "2024-03-05 08:01:02.000000"),
+    assert rows_of(read) == [(1, "a", "1234", "12.5", "2024-03-05", "2024-03-05 08:01:02"),
                              (2, None, None, "3", None, None)]
     assert read.records_counted == 2
     assert json.loads(read.raw_lines([2])[0])["yuan"] == "3"
+
+
+def test_csv_vendor_quoting_every_field(tmp_path):
+    data = '"a","b"\n"1","x"\n"2","y,z"\n"3"\n"4","w"\n'.encode()
+    read = read_file(write(tmp_path, "q.csv", data), delivery())
+    assert rows_of(read) == [(2, "1", "x"), (3, "2", "y,z"), (5, "4", "w")]
+    assert read.defects.select("_source_row", "raw_line", "rule").rows() == [(4, '"3"', "field_count")]

@@ -92,7 +92,7 @@ def test_delivery_modes_and_freshness(registry):
     for sid, c in registry.items():
         mode = "monthly_snapshot" if sid in MONTHLY else "snapshot" if sid in SNAPSHOT else "increment"
         assert c.delivery.mode == mode, sid
-        assert c.delivery.freshness_days == {"increment": 1, "snapshot": 2, "monthly_snapshot": 35}[mode], sid
+        assert c.delivery.freshness_days == {"increment": 1, "snapshot": 7, "monthly_snapshot": 35}[mode], sid
 
 
 def test_each_multi_instance_kind_uses_two_formats(registry):

@@ -14,7 +14,7 @@ with seen as (
     union all
     select payee_id, payee_name, 3, _batch_date, _ingested_at, _source_row
     from {{ ref('stg_village_finance__village_payment') }}
-    where coalesce(lower(trim(payee_type)), 'person') = 'person'
+    where coalesce(lower(trim(payee_type)), '') <> 'company'  -- invalid ids drop out below
 ),
 
 normalised as (

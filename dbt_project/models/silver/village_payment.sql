@@ -36,11 +36,14 @@ checked as (
 ),
 
 typed as (
-    -- A payee without a delivered type is typed by the identifier it carries.
+    -- The payee's kind decides which identifier rule applies. A type the source left empty or
+    -- coded unknown (kept as delivered, and reported by the accepted-values test) is inferred
+    -- from the identifier, so the payment still joins.
     select
         *,
-        coalesce(payee_type, case when id_number_valid then 'person'
-                                  when credit_code_valid then 'company' end) as payee_kind
+        case when payee_type in ('person', 'company') then payee_type
+             when id_number_valid then 'person'
+             when credit_code_valid then 'company' end as payee_kind
     from checked
 )
 
@@ -49,7 +52,8 @@ select
     system_id,
     source_payment_id,
     village_code,
-    payee_kind as payee_type,
+    payee_type,
+    payee_kind,
     case when payee_kind = 'person' and id_number_valid then {{ person_ref('payee_id_number') }}
          when payee_kind = 'company' and credit_code_valid then payee_credit_code
     end as payee_ref,

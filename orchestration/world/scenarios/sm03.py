@@ -196,8 +196,8 @@ def _plant_official(world: World, n: int) -> None:
         kind = decoys[i % len(decoys)]
         official = _villager(world, village)
         payee, category = person_party(world, official), CATEGORY
-        if kind == "post_ended":
-            _official(world, official, d, end=earlier(world, d, 60))
+        if kind == "post_ended":  # an end after the roster's last monthly snapshot would be unseen
+            _official(world, official, d, end=min(earlier(world, d, 60), last_monthly_snapshot()))
         elif kind == "post_not_started":
             _official(world, official, d, start=later(world, d, 60))
         elif kind == "retired_long_ago":

@@ -6,7 +6,7 @@ with work_subsidies as (
     select payment_id, village_code, payee_ref, amount, pay_date
     from {{ ref('village_payment') }}
     where category = 'work_subsidy'
-      and payee_type = 'person'
+      and payee_kind = 'person'
       and payee_ref is not null
 ),
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import importlib.util
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from orchestration.contracts import Contract, load_registry
-from orchestration.onboarding.infer import infer_contract
+from orchestration.onboarding.infer import OnboardError, infer_contract
+from orchestration.onboarding.sample import SampleError
 from orchestration.settings import SOURCES_DIR
 
 THRESHOLD = 0.95
@@ -69,7 +71,9 @@ def score_system(contract: Contract, batch: Path) -> Score:
 
 def world_lake(world) -> Path:
     """The lake of the ``small_world`` fixture, whether it yields the path or an object holding it."""
-    for attr in ("lake", "root", "path"):
+    if isinstance(world, (str, os.PathLike)):
+        return Path(world)
+    for attr in ("lake", "path"):
         if hasattr(world, attr):
             return Path(getattr(world, attr))
     return Path(world)
@@ -83,7 +87,10 @@ def score_world(lake: Path, contracts: dict[str, Contract]) -> list[Score]:
         if batch is None:
             scores.append(Score(system_id, mistakes=["delivered nothing"]))
             continue
-        scores.append(score_system(contract, batch))
+        try:
+            scores.append(score_system(contract, batch))
+        except (OnboardError, SampleError) as exc:  # a system onboarding cannot draft scores zero
+            scores.append(Score(system_id, 0, 1, [str(exc)]))
     return scores
 
 
