@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from orchestration.settings import DBT_PROJECT_DIR, DEFAULT_SCALE, DEFAULT_SEED, Zones, dagster_home, dbt_target_dir
+from orchestration.settings import (DBT_PROJECT_DIR, DEFAULT_SCALE, DEFAULT_SEED, Zones, dagster_home, dbt_log_dir,
+                                    dbt_target_dir)
 
 # What the prepared manifest depends on: when none of these changed, prepare is a no-op.
 _PREPARE_INPUTS = ("dbt_project", "orchestration/sources", "orchestration/canonical")
@@ -30,8 +31,8 @@ def _inputs_fingerprint() -> str:
     digest = hashlib.sha256()
     for folder in _PREPARE_INPUTS:
         for path in sorted((PROJECT_DIR / folder).rglob("*")):
-            if path.is_file() and "target" not in path.parts and "logs" not in path.parts \
-                    and not path.match("models/sources/*.yml"):
+            generated = path.match("models/sources/*.yml") or "generated" in path.parts
+            if path.is_file() and not generated and not {"target", "logs", "__pycache__"} & set(path.parts):
                 digest.update(str(path.relative_to(PROJECT_DIR)).encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -56,7 +57,8 @@ def prepare_project(force: bool = False, echo=print) -> Path:
 
     os.environ.setdefault("POWERTRACE_LAKE", str(Zones().root))
     result = dbtRunner().invoke(["parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-                                 str(DBT_PROJECT_DIR), "--target-path", str(target), "--quiet"])
+                                 str(DBT_PROJECT_DIR), "--target-path", str(target),
+                                 "--log-path", str(dbt_log_dir()), "--quiet"])
     if not result.success:
         raise click.ClickException(f"dbt parse failed: {result.exception}")
     stamp.write_text(fingerprint)

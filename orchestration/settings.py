@@ -35,6 +35,10 @@ def dbt_target_dir() -> Path:
     return state_dir() / "dbt" / "target"
 
 
+def dbt_log_dir() -> Path:
+    return state_dir() / "dbt" / "logs"
+
+
 def dagster_home() -> Path:
     return Path(os.environ.get("DAGSTER_HOME") or state_dir() / "dagster").resolve()
 

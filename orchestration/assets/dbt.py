@@ -7,6 +7,7 @@ the ``duckdb_writer`` pool (limit 1), and nothing outside dbt writes that file.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,7 +15,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.assets.bronze import bronze_key
-from orchestration.settings import DBT_PROJECT_DIR, dbt_target_dir
+from orchestration.settings import DBT_PROJECT_DIR, dbt_log_dir, dbt_target_dir
 
 DUCKDB_POOL = "duckdb_writer"
 
@@ -61,5 +62,8 @@ def build_dbt_assets() -> dg.AssetsDefinition:
 
 
 def dbt_resource() -> DbtCliResource:
-    # POWERTRACE_LAKE and the pseudonym key reach dbt through the environment it inherits.
+    # POWERTRACE_LAKE and the pseudonym key reach dbt through the environment it inherits. Each run
+    # gets a folder under DBT_TARGET_PATH, seeded with the prepared partial parse found there.
+    os.environ.setdefault("DBT_TARGET_PATH", str(dbt_target_dir()))
+    os.environ.setdefault("DBT_LOG_PATH", str(dbt_log_dir()))
     return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR))
