@@ -93,7 +93,9 @@ def run_main_job(zones: Zones, *, echo=print) -> bool:
     from orchestration.definitions import MAIN_JOB, defs
 
     job = defs.resolve_job_def(MAIN_JOB)
-    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    # INFO, not DEBUG: one line per system ingested and per dbt node, not per Dagster event.
+    run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
     echo(f"dagster run {result.run_id}: {'SUCCESS' if result.success else 'FAILURE'} "
          f"(instance {dagster_home()}; open `dagster dev` to see it)")
     return result.success

@@ -1,9 +1,11 @@
-"""Bronze assets, generated from the source registry: one asset per system, one multi_asset per kind.
+"""Bronze assets, generated from the source registry: one asset per delivered table
+(``bronze/<system_id>/<table>``, the Delta table it writes), one multi_asset per kind.
 
 Why a multi_asset per kind: Dagster costs ~95 ms per step but ~50 ms per asset inside one
-multi_asset, and 153 single-asset steps would dominate a small run. Each system is still its own
-asset (``bronze/<system_id>``), so lineage, selection and the UI stay per system, and a 154th
-contract file appears here with no Python change.
+multi_asset, and 153 single-asset steps would dominate a small run. Each table is still its own
+asset, so lineage (dbt sources map onto them one to one), selection and the UI stay per table,
+and a 154th contract file appears here with no Python change. A system's tables are ingested
+together (a batch is one delivery), so selecting one table of a system ingests them all.
 
 Each asset carries a blocking asset check ``ledger_reconciles``: every landed record is in bronze
 or in quarantine (records sent, per the manifest or counted, = bronze rows + quarantined rows).
@@ -20,28 +22,32 @@ from orchestration.settings import lake_dir
 LEDGER_CHECK = "ledger_reconciles"
 
 
-def bronze_key(system_id: str) -> dg.AssetKey:
-    return dg.AssetKey(["bronze", system_id])
+def bronze_key(system_id: str, table: str) -> dg.AssetKey:
+    return dg.AssetKey(["bronze", system_id, table])
 
 
-def _spec(c: Contract) -> dg.AssetSpec:
+def system_keys(contract: Contract) -> list[dg.AssetKey]:
+    return [bronze_key(contract.system_id, t) for t in contract.tables]
+
+
+def _spec(c: Contract, table: str) -> dg.AssetSpec:
     return dg.AssetSpec(
-        bronze_key(c.system_id),
+        bronze_key(c.system_id, table),
         group_name=f"bronze_{c.kind}",
-        description=f"{c.name} ({c.department}): {', '.join(c.tables)}",
+        description=f"{c.name} ({c.department}): {table} → {c.tables[table].entity}",
         kinds={"delta", c.delivery.format},
         tags={"level": c.level, "kind": c.kind, **({"sensitive": "true"} if c.sensitive else {})},
         metadata={"system_id": c.system_id, "region_code": c.region_code, "delivery_mode": c.delivery.mode,
-                  "tables": ", ".join(f"{t} → {tab.entity}" for t, tab in c.tables.items())},
+                  "entity": c.tables[table].entity, "file_pattern": c.tables[table].file_pattern},
     )
 
 
 def _bronze_kind(kind: str, contracts: list[Contract]) -> dg.AssetsDefinition:
-    by_key = {bronze_key(c.system_id): c for c in contracts}
+    by_key = {bronze_key(c.system_id, t): (c, t) for c in contracts for t in c.tables}
 
     @dg.multi_asset(
         name=f"bronze_{kind}",
-        specs=[_spec(c) for c in contracts],
+        specs=[_spec(c, t) for c, t in by_key.values()],
         check_specs=[dg.AssetCheckSpec(LEDGER_CHECK, asset=k, blocking=True,
                                        description="records sent = rows in bronze + rows quarantined, per file")
                      for k in by_key],
@@ -49,22 +55,31 @@ def _bronze_kind(kind: str, contracts: list[Contract]) -> dg.AssetsDefinition:
     )
     def ingest_kind(context: dg.AssetExecutionContext):
         from orchestration.ingest import ingest_system  # heavy readers load only when a run ingests
+        from orchestration.ingest.system import TableSummary
 
         lake = lake_dir()
         checks = context.selected_asset_check_keys
-        for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
-            contract = by_key[key]
+        selected = context.selected_asset_keys
+        for contract in contracts:
+            keys = [k for k in system_keys(contract) if k in selected]
+            if not keys:
+                continue
             result = ingest_system(contract, lake, log=context.log.info)
             for warning in result.warnings:
                 context.log.warning(warning)
-            yield dg.MaterializeResult(asset_key=key, metadata=result.metadata())
-            if dg.AssetCheckKey(key, LEDGER_CHECK) in checks:
-                yield dg.AssetCheckResult(
-                    asset_key=key, check_name=LEDGER_CHECK, passed=result.reconciled,
-                    metadata={"unreconciled_files": dg.MetadataValue.json(result.unreconciled),
-                              "records_sent": result.records_sent,
-                              "rows_bronze": result.rows_bronze, "rows_quarantined": result.rows_quarantined},
-                )
+            tables = result.tables
+            system_figures = {k: v for k, v in result.metadata().items()
+                              if k in ("batches_ingested", "latest_batch", "warnings", "rejected_files")}
+            for key in keys:
+                name = key.path[-1]
+                figures = vars(tables.get(name) or TableSummary())
+                yield dg.MaterializeResult(asset_key=key, metadata={**figures, **system_figures})
+                if dg.AssetCheckKey(key, LEDGER_CHECK) in checks:
+                    # files matching no table of the contract belong to every table's check
+                    failing = [f"{f.batch_date}/{f.file_name}: {f.message}" for f in result.files
+                               if not f.reconciled and f.table_name in (name, None)]
+                    yield dg.AssetCheckResult(asset_key=key, check_name=LEDGER_CHECK, passed=not failing,
+                                              metadata={**figures, "unreconciled_files": dg.MetadataValue.json(failing)})
 
     return ingest_kind
 

@@ -5,10 +5,11 @@ then ``dbt parse``); loading the code location never parses dbt. dbt tests surfa
 checks. dbt writes the warehouse DuckDB file, which has one writer at a time: the assets run in
 the ``duckdb_writer`` pool (limit 1), and nothing outside dbt writes that file.
 """
-from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -36,9 +37,9 @@ class PowertraceTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            system_id = dbt_resource_props.get("meta", {}).get("system_id")
-            if system_id:
-                return bronze_key(system_id)
+            meta = dbt_resource_props.get("meta", {})
+            if meta.get("system_id") and meta.get("table"):
+                return bronze_key(meta["system_id"], meta["table"])
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
@@ -66,4 +67,7 @@ def dbt_resource() -> DbtCliResource:
     # gets a folder under DBT_TARGET_PATH, seeded with the prepared partial parse found there.
     os.environ.setdefault("DBT_TARGET_PATH", str(dbt_target_dir()))
     os.environ.setdefault("DBT_LOG_PATH", str(dbt_log_dir()))
-    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR))
+    # The dbt beside this interpreter (the venv's), even when the venv is not on PATH.
+    local_dbt = Path(sys.executable).with_name("dbt")
+    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
+                          dbt_executable=str(local_dbt) if local_dbt.exists() else "dbt")

@@ -4,7 +4,6 @@ Consumers (the alert service, downstream departments) read only these, never the
 A Delta overwrite is one atomic commit, so a reader sees the previous or the new version of a
 table, never a mix.
 """
-from __future__ import annotations
 
 from pathlib import Path
 
@@ -53,7 +52,7 @@ def _commit_properties(run_id: str):
     return CommitProperties(custom_metadata={"powertrace.run_id": run_id})
 
 
-@dg.asset(key=ALERTS_KEY, deps=[dg.AssetKey(["alerts"])], group_name="published", pool=DUCKDB_POOL,
+@dg.asset(key=ALERTS_KEY, deps=[dg.AssetKey(["gold", "alerts"])], group_name="published", pool=DUCKDB_POOL,
           kinds={"delta"}, description="All alerts of live supervision models, in the alert contract of models.md.")
 def published_alerts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     zones = Zones()

@@ -1,11 +1,10 @@
 """Sensors: new batch folders in landing start a run for the systems that delivered."""
-from __future__ import annotations
 
 import hashlib
 
 import dagster as dg
 
-from orchestration.assets.bronze import bronze_key
+from orchestration.assets.bronze import system_keys
 from orchestration.contracts import registry
 from orchestration.settings import lake_dir
 
@@ -23,7 +22,7 @@ def landing_sensor(context: dg.SensorEvaluationContext):
         return dg.SkipReason("no new or re-delivered batches in landing")
     # The same set of pending batches yields the same run key, so a tick during a run adds nothing.
     fingerprint = ";".join(f"{sid}:{','.join(map(str, d))}" for sid, d in sorted(pending.items()))
-    keys = [bronze_key(sid) for sid in sorted(pending)]
+    keys = [k for sid in sorted(pending) for k in system_keys(registry()[sid])]
     return dg.RunRequest(
         run_key=hashlib.sha256(fingerprint.encode()).hexdigest()[:16],
         asset_selection=[*keys, *_downstream_of(context, keys)],

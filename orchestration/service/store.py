@@ -1,0 +1,162 @@
+"""The alert service's own database: API tokens, dispositions and the audit log.
+
+SQLite in WAL mode by default (one file, ``<lake>/service/service.sqlite``), PostgreSQL when a
+URL is configured (``--db`` or ``POWERTRACE_SERVICE_DB``, e.g.
+``postgresql+psycopg://user@host/powertrace``; needs the ``psycopg`` package). The database lives
+beside the lake, not in it: the pipeline never writes it, and ``make clean-lake`` keeps it, so no
+disposition is lost when the lake is rebuilt. Dispositions reach the lakehouse only through the
+feedback export (feedback.py).
+
+Every write is one transaction that first takes the database's write lock (SQLite
+``BEGIN IMMEDIATE``; PostgreSQL a row lock on the audit chain's head), so that the check of a
+disposition's current state, the new state and its audit entry are decided together and the audit
+chain has one writer at a time.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+
+CHINA = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai keeps no daylight saving time
+
+metadata = sa.MetaData()
+
+tokens = sa.Table(
+    "tokens", metadata,
+    sa.Column("token_id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),          # who holds it (shown in the audit log)
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("region_code", sa.String(6), nullable=False),     # scope: province, city or county code
+    sa.Column("domain", sa.String(32)),                         # departments: the one domain they regulate
+    sa.Column("permissions", sa.String(200), nullable=False),   # comma-joined
+    sa.Column("unit", sa.String(200), nullable=False),          # the verifying unit acting with it
+    sa.Column("secret_hash", sa.String(64), nullable=False),    # sha256 hex of the secret part
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("expires_at", sa.String(40)),
+    sa.Column("revoked_at", sa.String(40)),
+)
+
+disposition_events = sa.Table(
+    "disposition_events", metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("alert_id", sa.String(64), nullable=False, index=True),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("from_status", sa.String(32), nullable=False),
+    sa.Column("to_status", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("unit", sa.String(200), nullable=False),          # the unit in charge after the event
+    sa.Column("actor", sa.String(200), nullable=False),         # token name
+    sa.Column("actor_token", sa.String(32), nullable=False),
+    sa.Column("recorded_at", sa.String(40), nullable=False),
+    sa.Column("model_id", sa.String(32), nullable=False),
+    sa.Column("model_version", sa.String(32)),
+    sa.Column("region_code", sa.String(6), nullable=False),
+    sa.Column("export_batch", sa.String(10), index=True),       # feedback batch date it left in
+)
+
+disposition_state = sa.Table(
+    "disposition_state", metadata,
+    sa.Column("alert_id", sa.String(64), primary_key=True),
+    sa.Column("status", sa.String(32), nullable=False, index=True),
+    sa.Column("unit", sa.String(200), nullable=False),
+    sa.Column("last_event_id", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("at", sa.String(40), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),               # canonical JSON
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("entry_hash", sa.String(64), nullable=False),
+)
+
+audit_head = sa.Table(
+    "audit_head", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # always 1
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("entry_hash", sa.String(64), nullable=False),
+)
+
+GENESIS_HASH = "0" * 64
+
+
+def now_in_china() -> dt.datetime:
+    return dt.datetime.now(CHINA)
+
+
+def default_url(lake: Path) -> str:
+    return os.environ.get("POWERTRACE_SERVICE_DB") or f"sqlite:///{Path(lake) / 'service' / 'service.sqlite'}"
+
+
+class Store:
+    """One database connection pool with the service's schema; ``clock`` is injectable for tests."""
+
+    def __init__(self, url: str, clock: Callable[[], dt.datetime] = now_in_china):
+        self.url = url
+        self.clock = clock
+        self.engine = _engine(url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        metadata.create_all(self.engine)
+        with self.write() as conn:
+            if conn.execute(sa.select(audit_head.c.id)).first() is None:
+                conn.execute(audit_head.insert().values(id=1, seq=0, entry_hash=GENESIS_HASH))
+
+    @classmethod
+    def for_lake(cls, lake: Path, url: str | None = None, **kwargs) -> "Store":
+        return cls(url or default_url(lake), **kwargs)
+
+    def now(self) -> str:
+        """The current time as stored: ISO 8601 in Asia/Shanghai with its offset, microseconds."""
+        return self.clock().astimezone(CHINA).isoformat(timespec="microseconds")
+
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        """A transaction holding the write lock from its first statement; commits on success."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(immediate=True)
+            with conn.begin():
+                if not self.is_sqlite:
+                    conn.execute(sa.select(audit_head.c.seq).where(audit_head.c.id == 1).with_for_update())
+                yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _engine(url: str) -> sa.Engine:
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url, pool_pre_ping=True)
+    database = sa.engine.make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # transactions are begun below, not by the driver
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")   # a committed disposition survives a power cut
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("immediate") else "BEGIN")
+
+    return engine
