@@ -18,6 +18,10 @@ COMMANDS = {
     "quarantine": ("orchestration.ingest.cli:quarantine", "Inspect and replay quarantined rows."),
     "prepare": ("orchestration.run_cli:prepare", "Generate dbt sources and build the dbt manifest."),
     "run": ("orchestration.run_cli:run", "Run the main job end to end through Dagster and summarise."),
+    "serve": ("orchestration.service.cli:serve", "Serve the alert API, payment check and triage page."),
+    "tokens": ("orchestration.service.cli:tokens", "Create, list and revoke the alert service's API tokens."),
+    "audit": ("orchestration.service.cli:audit", "Verify and list the alert service's audit log."),
+    "dispositions": ("orchestration.service.cli:dispositions", "Export dispositions as the feedback source's delivery."),
 }
 
 

@@ -28,7 +28,8 @@ from .sample import SampleError
 @click.option("--mode", type=click.Choice(MODES),
               help="Delivery mode (default: guessed from the entity; increment with --standard).")
 @click.option("--batch-date", type=click.DateTime(["%Y-%m-%d"]),
-              help="from_batch of the mapping (default: the sample folder's date, else today).")
+              help="from_batch of the mapping (default: the sample folder's date, else today; "
+                   "with --standard 2000-01-01, as canonical names never change).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write here instead of <sources>/<level>/<kind>/<system_id>.yml.")
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the contract instead of writing it.")

@@ -298,6 +298,9 @@ def read_samples(files: list[Path], max_rows: int) -> tuple[list[SampleFile], li
     return samples, skipped
 
 
+STANDARD_FROM_BATCH = dt.date(2000, 1, 1)
+
+
 def batch_date_of(path: Path) -> dt.date | None:
     """The batch date a sample's folder is named by (``.../2026-09-30/zfmx.csv``)."""
     folder = path if path.is_dir() else path.parent
@@ -495,7 +498,8 @@ def standard_contract(directory: str | Path, system_id: str, *, name: str | None
     contract["delivery"] = {"format": "csv", "encoding": "utf-8-sig" if encodings == {"utf-8-sig"} else "utf-8",
                             "delimiter": ",", "header_row": 1, "mode": fields.mode, "freshness_days": 1}
     vocab = vocabulary()
-    from_batch = batch_date or batch_date_of(folder) or dt.date.today()
+    # Canonical names never change, so the identity mapping applies to every batch ever delivered.
+    from_batch = batch_date or STANDARD_FROM_BATCH
     tables = {}
     for entity, s in samples.items():
         ent = canon[entity]

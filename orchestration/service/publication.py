@@ -55,7 +55,7 @@ def _prepare(alerts: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int]]:
 
 def change_hashes(alerts: pl.DataFrame) -> dict[str, int]:
     """alert_id -> hash of the columns that make a change (everything but NOT_A_CHANGE)."""
-    hashed = alerts.select([c for c in alerts.columns if c not in NOT_A_CHANGE]).hash_rows(seed=0, seed_1=1, seed_2=2, seed_3=3)
+    hashed = alerts.select([c for c in alerts.columns if c not in NOT_A_CHANGE]).hash_rows(seed=0)
     return dict(zip(alerts["alert_id"].to_list(), hashed.to_list()))
 
 

@@ -40,7 +40,7 @@ def test_standard_delivery_maps_one_to_one_with_documented_defaults(standard_bat
     assert set(contract.tables) == {"village_payment", "person"}
     payment = contract.tables["village_payment"]
     assert payment.file_pattern == "village_payment*.csv"
-    assert payment.mappings[0].from_batch == dt.date(2026, 9, 30)
+    assert payment.mappings[0].from_batch == dt.date(2000, 1, 1)  # canonical names apply to all history
     assert {h: r.column for h, r in payment.mappings[0].columns.items()} == {c: c for c in PAYMENT_COLUMNS}
     assert all(r.date_style is None and r.unit is None and r.codes is None
                for r in payment.mappings[0].columns.values())

@@ -43,6 +43,7 @@ select
     cast(min(amount) as decimal(18, 2)) as amount,
     min(event_date) as event_date
 from {{ findings }}
+where {{ model_enabled('region_code') }}
 group by primary_key
 {%- endmacro %}
 
@@ -62,20 +63,25 @@ group by primary_key
 
 
 {#- The running model's supervision meta from its YAML, checked when the model runs. A unit test
-    runs the model's SQL as its own node, without access to the model's YAML: there the identity
-    columns are 'unit_test' (unit tests judge the rule, the build test judges the identity). -#}
+    runs the model's SQL as its own node: there the meta is the tested model's (found in the graph
+    through tested_node_unique_id), so thresholds resolve for the right model_id. While parsing
+    (execute false) a placeholder stands in: only the SQL's shape and its refs matter then. -#}
 {% macro supervision_model_meta() -%}
-    {%- if not execute or model.resource_type == 'unit_test' -%}
+    {%- if not execute -%}
         {{ return({'model_id': 'unit_test', 'version': 'unit_test', 'domain': 'unit_test', 'name_zh': 'unit_test'}) }}
     {%- endif -%}
-    {%- set meta = model.config.get('meta', {}) -%}
+    {%- set node = model -%}
+    {%- if model.resource_type == 'unit_test' -%}
+        {%- set node = graph.nodes[model.tested_node_unique_id] -%}
+    {%- endif -%}
+    {%- set meta = node.config.get('meta', {}) -%}
     {%- for key in ['model_id', 'version', 'domain', 'name_zh', 'severity', 'mode'] -%}
         {%- if not meta.get(key) -%}
-            {{ exceptions.raise_compiler_error("supervision model " ~ model.name ~ ": meta." ~ key
+            {{ exceptions.raise_compiler_error("supervision model " ~ node.name ~ ": meta." ~ key
                 ~ " is missing in its YAML (see dbt_project/README.md, 'Adding a supervision model')") }}
         {%- endif -%}
         {%- if "'" in (meta.get(key) | string) -%}
-            {{ exceptions.raise_compiler_error("supervision model " ~ model.name ~ ": meta." ~ key ~ " must not contain a quote") }}
+            {{ exceptions.raise_compiler_error("supervision model " ~ node.name ~ ": meta." ~ key ~ " must not contain a quote") }}
         {%- endif -%}
     {%- endfor -%}
     {{ return(meta) }}

@@ -1,0 +1,59 @@
+{#-
+  Model parameters from the seed model_thresholds (models.md: "a thresholds table keyed by model,
+  parameter and region_code, the most specific region wins: county, then city, then province").
+
+    threshold('tender_threshold', 'left(village_code, 6)')
+        The running model's parameter for the region of the record being judged, as a scalar SQL
+        expression (double). A parameter the seed lacks for that region fails the query, naming
+        model, parameter and region, rather than silently alerting nothing.
+    model_enabled('region_code')
+        Whether the running model is switched on for the region (parameter `enabled`, 1 or 0;
+        no `enabled` row at all: on). alert_contract applies it, so models never call it.
+
+  The model is the one being built (its meta.model_id), so a model's SQL never names itself.
+-#}
+
+{#- How specific a seed region is for a record's region: county 3, city 2, province 1 (also for a
+    record without region), else null (another region's row). -#}
+{% macro _threshold_specificity(seed_region, region_expr) -%}
+    case when {{ seed_region }} = left({{ region_expr }}, 6) then 3
+         when {{ seed_region }} = left({{ region_expr }}, 4) || '00' then 2
+         when {{ seed_region }} = left({{ region_expr }}, 2) || '0000' then 1
+         -- a record without a region (e.g. a recipient missing from the registry): the default
+         when {{ region_expr }} is null and {{ seed_region }} like '__0000' then 1
+    end
+{%- endmacro %}
+
+
+{% macro _parameter_value(parameter, region_expr) -%}
+    (select arg_max(t.value, {{ _threshold_specificity('t.region_code', region_expr) }})
+     from {{ ref('model_thresholds') }} as t
+     where t.model_id = '{{ supervision_model_meta().model_id }}'
+       and t.parameter = '{{ parameter }}'
+       and {{ _threshold_specificity('t.region_code', region_expr) }} is not null)
+{%- endmacro %}
+
+
+{% macro threshold(parameter, region_expr) -%}
+    {%- if parameter == 'enabled' -%}
+        {{ exceptions.raise_compiler_error("threshold(): `enabled` is a switch, use model_enabled()") }}
+    {%- endif -%}
+    coalesce({{ _parameter_value(parameter, region_expr) }},
+             error('model_thresholds has no {{ parameter }} for model {{ supervision_model_meta().model_id }}'
+                   || ' and region ' || coalesce({{ region_expr }}, 'null')
+                   || ' (add a province default row to dbt_project/seeds/model_thresholds.csv)'))
+{%- endmacro %}
+
+
+{% macro model_enabled(region_expr) -%}
+    coalesce({{ _parameter_value('enabled', region_expr) }}, 1) = 1
+{%- endmacro %}
+
+
+{#- Seed test: one row per (model_id, parameter, region_code), or `threshold` would be ambiguous. -#}
+{% test threshold_rows_unique(model) %}
+    select model_id, parameter, region_code, count(*) as rows_per_key
+    from {{ model }}
+    group by model_id, parameter, region_code
+    having count(*) > 1
+{% endtest %}
