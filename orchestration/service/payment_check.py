@@ -91,15 +91,16 @@ def build_ineligible_payees(cadres: pl.DataFrame, officials: pl.DataFrame, key: 
     ``officials``: public_official rows (id_number, start_date, end_date). id_numbers may be in
     any source spelling: they are normalised, and rows whose id fails its check are left out
     (they join nothing in silver either)."""
-    cadre_rows = (cadres.select(
-        pl.col("id_number"), pl.lit("cadre").alias("branch"), pl.col("village_code").str.strip_chars(),
-        pl.max_horizontal("term_start", "salaried_from").alias("valid_from"), pl.col("term_end").alias("valid_to"))
-        .filter(pl.col("term_start").is_not_null() & pl.col("salaried_from").is_not_null()))
-    cadre_rows = cadre_rows.filter(pl.col("valid_to").is_null() | (pl.col("valid_from") <= pl.col("valid_to")))
-    official_rows = (officials.select(
-        pl.col("id_number"), pl.lit("official").alias("branch"), pl.lit(None, dtype=pl.Utf8).alias("village_code"),
-        pl.col("start_date").alias("valid_from"), pl.col("end_date").alias("valid_to"))
-        .filter(pl.col("valid_from").is_not_null()))
+    cadre_rows = (cadres.filter(pl.col("term_start").is_not_null() & pl.col("salaried_from").is_not_null())
+                  .select(pl.col("id_number"), pl.lit("cadre").alias("branch"),
+                          pl.col("village_code").str.strip_chars(),
+                          pl.max_horizontal("term_start", "salaried_from").alias("valid_from"),
+                          pl.col("term_end").alias("valid_to"))
+                  .filter(pl.col("valid_to").is_null() | (pl.col("valid_from") <= pl.col("valid_to"))))
+    official_rows = (officials.filter(pl.col("start_date").is_not_null())
+                     .select(pl.col("id_number"), pl.lit("official").alias("branch"),
+                             pl.lit(None, dtype=pl.Utf8).alias("village_code"),
+                             pl.col("start_date").alias("valid_from"), pl.col("end_date").alias("valid_to")))
     rows = pl.concat([cadre_rows, official_rows])
     refs = {}
     for raw in rows["id_number"].unique().to_list():

@@ -395,8 +395,12 @@ class _Life:
         """Five to six cadres per village for the current term, the previous term's secretary and
         director, and a few changes during the history."""
         rng = self.rng
+        # At most half of the plain residents may become cadres, so that workers, payees and
+        # contractors remain at any scale; tiny worlds reuse a cadre in another village.
+        order = [int(i) for i in rng.permutation(self.plain)]
+        spare = order[:max(1, len(order) // 2)]
         residents: dict[str, list[int]] = {}
-        eligible = set(int(i) for i in self.plain)
+        eligible = set(spare)
         for i, v in enumerate(self.pop.village):
             if v is not None and i in eligible:
                 residents.setdefault(v, []).append(i)
@@ -410,7 +414,13 @@ class _Life:
             rows["term_end"].append(end); rows["salaried_from"].append(salaried)
             self.cadres.add(i)
 
-        fallback = [int(i) for i in self.plain]
+        unused = list(spare)
+
+        def anyone() -> int:
+            while unused and unused[-1] in self.cadres:
+                unused.pop()
+            return unused.pop() if unused else spare[int(rng.integers(len(spare)))]
+
         for village in self.world.villages:
             pool = [i for i in residents.get(village, []) if i not in self.cadres]
             roles = ["secretary", "director", "accountant", "cashier", "member"] + (["member"] if rng.random() < 0.5 else [])
@@ -419,9 +429,7 @@ class _Life:
                 if pool:
                     i = pool.pop(int(rng.integers(len(pool))))
                 else:
-                    i = fallback[int(rng.integers(len(fallback)))]
-                    while i in self.cadres:
-                        i = fallback[int(rng.integers(len(fallback)))]
+                    i = anyone()
                 chosen.append((i, role))
             start = dt.date(2021, 1, 1) + DAY * int(rng.integers(0, 90))
             for i, role in chosen:
@@ -433,7 +441,7 @@ class _Life:
                     end = self.dates(WORLD_START, WORLD_END - DAY * 30, 1)[0]
                 term(i, village, role, start, end, salaried)
             for role in ("secretary", "director"):  # previous term
-                i = fallback[int(rng.integers(len(fallback)))]
+                i = anyone()
                 term(i, village, role, dt.date(2017, 1, 1) + DAY * int(rng.integers(0, 90)), start - DAY,
                      dt.date(2017, 6, 1))
         self.emit("village_cadre", rows)

@@ -207,9 +207,12 @@ def native_frame(rows: pl.DataFrame, table: Table, mapping: Mapping, fmt: str, s
     """Canonical rows -> native columns (plus the ``keep`` bookkeeping columns, unchanged)."""
     text = fmt == "csv"
     exprs = []
+    # Extra columns are drawn per source row, so a duplicate repeats its original exactly.
+    source = (rows.get_column("_order") // 8).to_numpy() if "_order" in rows.columns else np.arange(rows.height)
     for col in native_columns(table, mapping):
         if col.column is None:
-            exprs.append(pl.Series(col.header, extra_values(col.header, rows.height, rng), dtype=pl.Utf8))
+            drawn = extra_values(col.header, int(source.max()) + 1 if len(source) else 0, rng)
+            exprs.append(pl.Series(col.header, [drawn[int(k)] for k in source], dtype=pl.Utf8))
         else:
             exprs.append(_native_expr(col, mapping.columns[col.header].codes, text, system_id))
     return rows.select(*exprs, *keep)

@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 
 import polars as pl
 import pytest
 
 from orchestration.contracts import registry
 from orchestration.world import render
-from orchestration.world.core import id_check_char, make_credit_code
+from orchestration.canonical import CREDIT_CODE_COLUMNS
+from orchestration.world.core import id_check_char, uscc_check_char
 from orchestration.world.defects import JunkIds, noisy
 
 from world_helpers import tiny
-from world_readback import normalise_id, read_records
+from world_readback import normalise_id, read_records, to_canonical
 
 ROW_CLASSES = {"duplicate", "id_noise", "bad_check", "null_required", "impossible_date", "future_date",
                "negative_amount", "field_count", "truncated_line"}
@@ -38,33 +40,29 @@ def test_planted_positives_get_identifier_noise_too(small_world):
     assert planted_payments & set(clean["payment_id"].to_list())
 
 
-def _cells(lake, sid: str, kind: str):
-    """(contract, table, header, native row, defect row) for every defect of ``kind`` in ``sid``."""
-    contract = registry(lake.parent / "mini_sources_copy") if False else None  # noqa: F841 (kept simple)
-
-
 @pytest.fixture(scope="module")
 def mini_contracts(mini_sources):
     return registry(mini_sources)
 
 
+def _table_of(contract, file_name: str):
+    return next(t for t in contract.tables.values() if fnmatch.fnmatchcase(file_name, t.file_pattern))
+
+
 def _defect_rows(lake, contracts, kinds: set[str]):
+    """(contract, table, path, defect row) for every listed defect of ``kinds``."""
     defects = pl.read_parquet(lake / "truth" / "defects.parquet").filter(pl.col("defect").is_in(list(kinds)))
     manifest = pl.read_parquet(lake / "truth" / "manifest.parquet").filter(~pl.col("superseded"))
     paths = {(r["system_id"], r["batch_date"], r["file_name"]): r["path"] for r in manifest.iter_rows(named=True)}
     for d in defects.iter_rows(named=True):
         contract = contracts[d["system_id"]]
-        table = next(t for t in contract.tables.values()
-                     if __import__("fnmatch").fnmatchcase(d["file_name"], t.file_pattern))
-        path = lake / paths[(d["system_id"], d["batch_date"], d["file_name"])]
-        yield contract, table, path, d
+        yield contract, _table_of(contract, d["file_name"]), lake / paths[(d["system_id"], d["batch_date"], d["file_name"])], d
 
 
-def _native(contract, table, path, d):
-    header, rows = read_records(path, contract)
-    mapping = table.mapping_for(d["batch_date"]) or table.mappings[0]
-    native = {r.column: h for h, r in mapping.columns.items()}
-    return header, rows, native
+def _invalid(value: str, column: str) -> bool:
+    if column in CREDIT_CODE_COLUMNS or not value[:17].isdigit():
+        return uscc_check_char(value[:17]) != value[17]
+    return id_check_char(value[:17]) != value[17]
 
 
 def test_row_defects_are_in_the_files_where_the_list_says(tiny_world, mini_contracts):
@@ -77,27 +75,28 @@ def test_row_defects_are_in_the_files_where_the_list_says(tiny_world, mini_contr
             assert len(line.split(contract.delivery.delimiter)) != width, (path, d)
             seen.add("field_count")
             continue
-        header, rows, native = _native(contract, table, path, d)
-        row = dict(zip(header, rows[d["record"] - 1]))
-        value = row.get(native.get(d["column"])) if d["column"] else None
+        header, rows = read_records(path, contract)
+        mapping = table.mapping_for(d["batch_date"]) or table.mappings[0]
+        native = {r.column: h for h, r in mapping.columns.items()}
+        row = rows[d["record"] - 1]
+        value = dict(zip(header, row)).get(native.get(d["column"])) if d["column"] else None
         kind = d["defect"]
         if kind == "null_required":
             assert d["column"] in table.required and value is None, (path, d)
         elif kind == "impossible_date":
-            assert "30" in str(value) and ("2/30" in str(value) or "0230" in str(value) or "02-30" in str(value))
+            assert any(day in str(value) for day in ("2/30", "0230", "02-30")), (path, d, value)
         elif kind == "negative_amount":
             assert float(value) < 0, (path, d)
         elif kind == "future_date":
-            assert value is not None and str(d["batch_date"].year) <= str(value)[:4] or "/" in str(value) or True
+            when = to_canonical(header, row, mapping, table.entity)[d["column"]]
+            assert when > (d["batch_date"] if isinstance(when, dt.date) and not isinstance(when, dt.datetime)
+                           else dt.datetime.combine(d["batch_date"], dt.time.max)), (path, d)
         elif kind == "bad_check":
-            v = str(value)
-            assert len(v) == 18
-            valid = id_check_char(v[:17]) == v[17] if v[:17].isdigit() else make_credit_code(v[2:8], 0)[:0] == "x"
-            assert not valid, (path, d)
+            assert len(str(value)) == 18 and _invalid(str(value), d["column"]), (path, d, value)
         elif kind == "id_noise":
             assert normalise_id(str(value)) != str(value), (path, d)
         elif kind == "duplicate":
-            assert rows[d["record"] - 2] == rows[d["record"] - 1] or rows.count(rows[d["record"] - 1]) >= 2
+            assert rows[d["record"] - 2] == row, (path, d)
         seen.add(kind)
     assert seen == ROW_CLASSES - {"truncated_line"}
 
@@ -119,7 +118,7 @@ def test_file_defects(tiny_world, mini_contracts):
                                         & (pl.col("file_name") == drift["file_name"]))["path"][0]
     header, _ = read_records(path, contract)
     assert new in header and old not in header
-    table = next(t for t in contract.tables.values() if __import__("fnmatch").fnmatchcase(drift["file_name"], t.file_pattern))
+    table = _table_of(contract, drift["file_name"])
     assert drift["column"] not in table.required and drift["column"] not in table.primary_key
     cut = defects.filter(pl.col("defect") == "truncated_line")
     assert cut.height >= 1
@@ -149,7 +148,6 @@ def test_junk_identifiers_never_pass_their_check():
     assert len(set(ids)) == len(ids)
     assert all(id_check_char(i[:17]) != i[17] for i in ids)
     codes = [junk.bad_credit_code() for _ in range(300)]
-    from orchestration.world.core import uscc_check_char
     assert all(uscc_check_char(c[:17]) != c[17] for c in codes)
 
 

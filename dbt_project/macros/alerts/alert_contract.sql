@@ -63,26 +63,38 @@ group by primary_key
 
 
 {#- The running model's supervision meta from its YAML, checked when the model runs. A unit test
-    runs the model's SQL as its own node: there the meta is the tested model's (found in the graph
-    through tested_node_unique_id), so thresholds resolve for the right model_id. While parsing
-    (execute false) a placeholder stands in: only the SQL's shape and its refs matter then. -#}
+    runs the model's SQL as its own node, without the model's YAML (nor the graph): there the meta
+    is a stand-in whose model_id comes from the tested model's name (smNN_... -> SMNN, a pairing
+    check_supervision_models enforces), so thresholds resolve for the right model; the other
+    identity columns are 'unit_test' (unit tests judge the rule, the build judges the identity).
+    While parsing (execute false) the stand-in is a placeholder: only the SQL's refs matter. -#}
 {% macro supervision_model_meta() -%}
     {%- if not execute -%}
         {{ return({'model_id': 'unit_test', 'version': 'unit_test', 'domain': 'unit_test', 'name_zh': 'unit_test'}) }}
     {%- endif -%}
-    {%- set node = model -%}
     {%- if model.resource_type == 'unit_test' -%}
-        {%- set node = graph.nodes[model.tested_node_unique_id] -%}
+        {%- set tested = model.tested_node_unique_id.split('.')[-1] -%}
+        {{ return({'model_id': model_id_of(tested), 'version': 'unit_test', 'domain': 'unit_test', 'name_zh': 'unit_test'}) }}
     {%- endif -%}
-    {%- set meta = node.config.get('meta', {}) -%}
+    {%- set meta = model.config.get('meta', {}) -%}
     {%- for key in ['model_id', 'version', 'domain', 'name_zh', 'severity', 'mode'] -%}
         {%- if not meta.get(key) -%}
-            {{ exceptions.raise_compiler_error("supervision model " ~ node.name ~ ": meta." ~ key
+            {{ exceptions.raise_compiler_error("supervision model " ~ model.name ~ ": meta." ~ key
                 ~ " is missing in its YAML (see dbt_project/README.md, 'Adding a supervision model')") }}
         {%- endif -%}
         {%- if "'" in (meta.get(key) | string) -%}
-            {{ exceptions.raise_compiler_error("supervision model " ~ node.name ~ ": meta." ~ key ~ " must not contain a quote") }}
+            {{ exceptions.raise_compiler_error("supervision model " ~ model.name ~ ": meta." ~ key ~ " must not contain a quote") }}
         {%- endif -%}
     {%- endfor -%}
+    {%- if meta.model_id != model_id_of(model.name) -%}
+        {{ exceptions.raise_compiler_error("supervision model " ~ model.name ~ ": meta.model_id " ~ meta.model_id
+            ~ " must match its file name (" ~ model_id_of(model.name) ~ ")") }}
+    {%- endif -%}
     {{ return(meta) }}
+{%- endmacro %}
+
+
+{#- The model_id a supervision model's name carries: sm03_ineligible_work_subsidy -> SM03. -#}
+{% macro model_id_of(model_name) -%}
+    {{ return(model_name.split('_')[0] | upper) }}
 {%- endmacro %}

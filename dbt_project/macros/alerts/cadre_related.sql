@@ -4,7 +4,8 @@
     valid at that date. Every column of `records` is kept, plus cadre_ref, cadre_key and
     relation_path (from the cadre to the party); a record related to several cadres gives several
     rows. `min_share_col` names a column of `records` holding the min_share resolved for the
-    record's region (threshold('min_share', ...)). -#}
+    record's region (threshold('min_share', ...)). `records` must not have columns named
+    party_ref, party_kind or relation_path (related_parties adds them). -#}
 {% macro cadre_related(records, village_col, date_col, party_col, min_share_col) -%}
     with _cr_cadres_at_date as (
         select r.*, c.person_ref as cadre_ref, c.cadre_key

@@ -26,11 +26,13 @@
 
 
 {% macro _parameter_value(parameter, region_expr) -%}
-    (select arg_max(t.value, {{ _threshold_specificity('t.region_code', region_expr) }})
-     from {{ ref('model_thresholds') }} as t
-     where t.model_id = '{{ supervision_model_meta().model_id }}'
-       and t.parameter = '{{ parameter }}'
-       and {{ _threshold_specificity('t.region_code', region_expr) }} is not null)
+    {#- the seed's columns are renamed, so that a caller's unqualified region_code means its own -#}
+    (select arg_max(_mt.value_, {{ _threshold_specificity('_mt.region_', region_expr) }})
+     from (select model_id as model_, parameter as parameter_, region_code as region_, value as value_
+           from {{ ref('model_thresholds') }}) as _mt
+     where _mt.model_ = '{{ supervision_model_meta().model_id }}'
+       and _mt.parameter_ = '{{ parameter }}'
+       and {{ _threshold_specificity('_mt.region_', region_expr) }} is not null)
 {%- endmacro %}
 
 

@@ -15,9 +15,9 @@
 
 {#- Check character of a 17-character body: alphabet[(31 - sum(index * weight) mod 31) mod 31]. -#}
 {% macro credit_code_check_char(body17) -%}
-    substr('{{ _credit_code_alphabet() }}', 1 + cast((31 - list_sum(list_transform(string_split({{ body17 }}, ''),
-        lambda c, i: (strpos('{{ _credit_code_alphabet() }}', c) - 1)
-                     * [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28][i])) % 31) % 31 as integer), 1)
+    substr('{{ _credit_code_alphabet() }}', 1 + cast((31 - list_sum(list_transform(range(1, 18),
+        lambda i: (strpos('{{ _credit_code_alphabet() }}', substr({{ body17 }}, i, 1)) - 1)
+                  * [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28][i])) % 31) % 31 as integer), 1)
 {%- endmacro %}
 
 

@@ -6,8 +6,8 @@
 
 {#- Check character of a 17-digit body: ISO 7064 MOD 11-2, weights 2^(17-i) mod 11. -#}
 {% macro id_check_char(body17) -%}
-    substr('10X98765432', 1 + cast(list_sum(list_transform(string_split({{ body17 }}, ''),
-        lambda d, i: try_cast(d as integer) * [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2][i])) % 11 as integer), 1)
+    substr('10X98765432', 1 + cast(list_sum(list_transform(range(1, 18),
+        lambda i: try_cast(substr({{ body17 }}, i, 1) as integer) * [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2][i])) % 11 as integer), 1)
 {%- endmacro %}
 
 

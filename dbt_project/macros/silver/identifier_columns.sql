@@ -2,9 +2,11 @@
   The identifier columns of silver, written once. Every silver model normalises in its first CTE
   and emits these columns in its final select, so that all entities spell refs the same way:
 
-    person_id_columns(norm, stem)           <stem>_ref, <stem>_id_valid
+    person_id_columns(norm, stem, valid_column=<stem>_id_valid)    <stem>_ref, <valid_column>
         norm: an already normalised id_number (normalise_id_number). The ref is the HMAC
         person_ref, null when the id fails its check (it joins nothing, the flag counts it).
+        A column named id_number becomes person_ref / id_number_valid:
+        person_id_columns('id_number', 'person', 'id_number_valid').
 
     party_kind(id_norm, code_norm, type_col)               person | company | null
     party_id_columns(id_norm, code_norm, kind_col, stem)   <stem>_ref, <stem>_id_valid
@@ -18,9 +20,9 @@
         The normalised code, null when it fails its check.
 -#}
 
-{% macro person_id_columns(norm, stem) -%}
+{% macro person_id_columns(norm, stem, valid_column=none) -%}
     case when {{ id_number_is_valid(norm) }} then {{ person_ref(norm) }} end as {{ stem }}_ref,
-    {{ id_number_is_valid(norm) }} as {{ stem }}_id_valid
+    {{ id_number_is_valid(norm) }} as {{ valid_column or stem ~ '_id_valid' }}
 {%- endmacro %}
 
 

@@ -1,8 +1,16 @@
 {#- Village collective payments of every city's village_finance system, one row per payment.
     Payees are referred to by payee_ref: the person_ref of a person, the credit code of a
     company; an identifier that fails its check is kept with payee_id_valid = false and a null
-    payee_ref, so it joins nothing. Payee names of persons stay out (restricted.person_identity). -#}
-with staged as (
+    payee_ref, so it joins nothing. Payee names of persons stay out (restricted.person_identity).
+    Incremental on what bronze has committed since the last build (macros/silver/incremental.sql). -#}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', on_schema_change='fail', unique_key='payment_id',
+          post_hook="{{ delete_superseded_rows(ref('stg_village_finance__village_payment')) }}") }}
+
+with candidates as (
+    {{ incremental_candidates(ref('stg_village_finance__village_payment'), ['_system_id', 'trim(payment_id)']) }}
+),
+
+staged as (
     select
         {{ qualified_id('_system_id', 'payment_id') }} as payment_id,
         _system_id as system_id,
@@ -20,7 +28,7 @@ with staged as (
         _batch_date,
         _ingested_at,
         _source_row
-    from {{ ref('stg_village_finance__village_payment') }}
+    from candidates
 ),
 
 latest as (
@@ -67,5 +75,6 @@ select
     pay_date,
     vproject_id,
     _batch_date as batch_date,
-    _source_row as source_row
+    _source_row as source_row,
+    _ingested_at as ingested_at
 from typed

@@ -1,0 +1,81 @@
+{#- SM09 围标串标: a tender_project with bids from at least two distinct bidders where two
+    different bidders share a client_ip, client_mac, doc_hash or contact_phone, their companies
+    share a legal rep or a phone, or they bid the identical price. Each shared kind of value is
+    its branch; severity red; key: the qualified project_id.
+
+    Readings (orchestration/world/scenarios/sm09.py): values are trimmed; blanks and placeholders
+    (0.0.0.0, 00:00:00:00:00:00, unknown, -) match nothing, recognised case-insensitively before
+    and after normalisation; MACs compare lowercase with ':' for '-'; phones as silver normalises
+    them (digits, no +86); prices to the fen. Only bids of the same project (same trading system)
+    are compared. -#}
+{%- set placeholders = "('', '0.0.0.0', '00:00:00:00:00:00', 'unknown', '-')" %}
+
+with projects as (
+    select p.project_id, p.region_code, p.award_date, max(w.winning_price) as winning_price
+    from {{ ref('tender_project') }} as p
+    left join {{ ref('tender_winner') }} as w using (project_id)
+    group by all
+),
+
+bids as (
+    select b.*, c.legal_rep_ref as company_legal_rep_ref, c.phone as company_phone,
+           replace(lower(trim(b.client_mac)), '-', ':') as mac
+    from {{ ref('bid') }} as b
+    join projects as p on p.project_id = b.project_id
+    left join {{ ref('company') }} as c on c.credit_code = b.bidder_code
+    where b.bidder_code is not null
+),
+
+contested as (
+    select project_id
+    from bids
+    group by project_id
+    having count(distinct bidder_code) >= 2
+),
+
+fingerprints as (
+    -- one row per bid and kind of value it carries (null values are dropped below)
+    select b.project_id, b.bidder_code, b.bid_id, f.branch, f.value
+    from bids as b
+    join contested using (project_id)
+    cross join lateral (values
+        ('client_ip', trim(b.client_ip)),
+        ('client_mac', case when lower(trim(b.client_mac)) not in {{ placeholders }} then b.mac end),
+        ('doc_hash', trim(b.doc_hash)),
+        ('contact_phone', b.contact_phone),
+        ('legal_rep', b.company_legal_rep_ref),
+        ('company_phone', b.company_phone),
+        ('same_price', cast(round(b.bid_price, 2) as varchar))
+    ) as f(branch, value)
+),
+
+shared as (
+    select project_id, branch, value,
+           list(distinct bidder_code order by bidder_code) as bidders,
+           list(bid_id order by bid_id) as bid_ids
+    from fingerprints
+    where value is not null and lower(value) not in {{ placeholders }}
+    group by project_id, branch, value
+    having count(distinct bidder_code) >= 2
+),
+
+findings as (
+    select
+        s.project_id as primary_key,
+        s.branch as rule_branch,
+        'red' as severity,
+        p.region_code,
+        s.bidders[1] as subject_ref,
+        p.award_date as event_date,
+        p.winning_price as amount,
+        json_object(
+            'branch', s.branch,
+            'records', to_json(list_prepend({{ evidence_record('tender_project', 's.project_id') }},
+                                            list_transform(s.bid_ids, id -> {{ evidence_record('bid', 'id') }}))),
+            'relation', 'bids of different bidders of one project share a value',
+            'figures', json_object('shared', s.branch, 'bidders', s.bidders)) as evidence
+    from shared as s
+    join projects as p using (project_id)
+)
+
+{{ alert_contract('findings') }}

@@ -1,0 +1,123 @@
+"""The real-time payment check (SM03 before payment) and the ineligible-payee index it reads."""
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from orchestration.service import tables
+from orchestration.service.payment_check import build_ineligible_payees, canonical_category
+from service_helpers import CADRE_ID, CADRE_REF, COMPANY, KEY, OFFICIAL_ID, auth
+
+XIHU_VILLAGE = "330106001001"
+OTHER_VILLAGE = "330106002001"
+
+
+def check(client, token, **overrides):
+    body = {"village_code": XIHU_VILLAGE, "payee_id": CADRE_ID, "category": "work_subsidy", "amount": "300.00",
+            "pay_date": "2026-09-01"} | overrides
+    return client.post("/checks/payment", json=body, headers=auth(token))
+
+
+def decision(client, token, **overrides) -> tuple[str, str]:
+    response = check(client, token, **overrides)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return body["decision"], body["reason_code"]
+
+
+def test_salaried_cadre_of_the_paying_village_is_blocked(client, tokens):
+    body = check(client, tokens.payment).json()
+    assert body["decision"] == "block" and body["rule"] == "SM03" and body["branches"] == ["cadre"]
+    assert "领薪村干部" in body["reason"] and body["index_version"] == 0
+
+
+def test_cadre_of_another_village_or_before_pay_start_is_allowed(client, tokens):
+    assert decision(client, tokens.payment, village_code=OTHER_VILLAGE) == ("allow", "eligible")
+    assert decision(client, tokens.payment, pay_date="2023-12-31") == ("allow", "eligible")
+    assert decision(client, tokens.payment, pay_date="2024-01-01") == ("block", "cadre")
+
+
+def test_official_in_post_is_blocked_anywhere_until_the_post_ends(client, tokens):
+    assert decision(client, tokens.payment, payee_id=OFFICIAL_ID, village_code=OTHER_VILLAGE,
+                    pay_date="2026-05-01") == ("block", "official")
+    assert decision(client, tokens.payment, payee_id=OFFICIAL_ID, pay_date="2026-06-30") == ("block", "official")
+    assert decision(client, tokens.payment, payee_id=OFFICIAL_ID, pay_date="2026-07-01") == ("allow", "eligible")
+
+
+@pytest.mark.parametrize("spelling", [
+    "33012019630404004x", "３３０１２０１９６３０４０４００４Ｘ", " 330120 19630404\u3000004X ", "330120630404004",
+])
+def test_any_source_spelling_finds_the_person(client, tokens, spelling):
+    assert decision(client, tokens.payment, payee_id=spelling) == ("block", "cadre")
+
+
+def test_bad_check_character_is_review(client, tokens):
+    body = check(client, tokens.payment, payee_id="33012019630404004Y").json()
+    assert (body["decision"], body["reason_code"], body["rule"]) == ("review", "invalid_payee_id", None)
+    assert decision(client, tokens.payment, payee_id="330120196304040041") == ("review", "invalid_payee_id")
+
+
+def test_company_payee_and_other_categories_are_allowed(client, tokens):
+    assert decision(client, tokens.payment, payee_id=COMPANY) == ("allow", "company_payee")
+    assert decision(client, tokens.payment, payee_id=COMPANY.lower()) == ("allow", "company_payee")
+    for category in ("materials", "project", "lease", "welfare", "other", "材料款"):
+        assert decision(client, tokens.payment, category=category) == ("allow", "not_work_subsidy")
+
+
+def test_native_category_labels_of_the_sources(client, tokens):
+    assert canonical_category("务工补贴") == "work_subsidy" and canonical_category("01") == "work_subsidy"
+    assert decision(client, tokens.payment, category="务工补贴") == ("block", "cadre")
+    response = check(client, tokens.payment, category="subsidy")
+    assert response.status_code == 422 and "unknown category" in response.json()["error"]
+
+
+def test_scope_of_the_paying_system(client, tokens):
+    response = check(client, tokens.payment, village_code="330381001001")
+    assert response.status_code == 403 and "outside" in response.json()["error"]
+    assert decision(client, tokens.payment_province, village_code="330381001001") == ("allow", "eligible")
+    assert check(client, tokens.county).status_code == 403   # an inspection token does not check payments
+
+
+def test_no_published_index_means_review(tmp_path, store, tokens):
+    from fastapi.testclient import TestClient
+
+    from orchestration.service.api import Service, create_app
+    from orchestration.service.publication import PublishedLake
+
+    app = create_app(Service(PublishedLake(tmp_path / "empty", reload_seconds=0), store, pseudonym_key=KEY))
+    with TestClient(app) as c:
+        assert decision(c, tokens.payment) == ("review", "index_unavailable")
+        assert decision(c, tokens.payment, category="materials") == ("allow", "not_work_subsidy")
+
+
+def test_a_new_index_is_used_without_restart(lake, service, client, tokens):
+    assert decision(client, tokens.payment) == ("block", "cadre")
+    tables.write_published(lake, "ineligible_payees", [])
+    service.lake.refresh()
+    assert check(client, tokens.payment).json()["index_version"] == 1
+    assert decision(client, tokens.payment) == ("allow", "eligible")
+
+
+# --------------------------------------------------------------------------- building the index
+def test_index_intervals_follow_sm03():
+    d = dt.date
+    cadres = pl.DataFrame({
+        "id_number": [CADRE_ID, "330120630404004", OFFICIAL_ID, OFFICIAL_ID, "33012019630404004Y", CADRE_ID],
+        "village_code": [" 330106001001 ", "330106002001", "330106001001", "330106003001", "330106001001", "330106004001"],
+        "term_start": [d(2021, 3, 1), d(2021, 3, 1), d(2021, 3, 1), d(2016, 3, 1), d(2021, 3, 1), None],
+        "term_end": [None, d(2024, 2, 28), None, d(2021, 2, 28), None, None],
+        "salaried_from": [d(2024, 1, 1), d(2020, 1, 1), None, d(2022, 1, 1), d(2021, 3, 1), d(2021, 3, 1)],
+    })
+    officials = pl.DataFrame({"id_number": [OFFICIAL_ID, CADRE_ID], "start_date": [d(2020, 1, 1), None],
+                              "end_date": [d(2026, 6, 30), None]})
+    index = build_ineligible_payees(cadres, officials, key=KEY)
+    assert index.schema.names() == tables.INELIGIBLE_PAYEES.names
+    rows = {(r["branch"], r["village_code"], r["valid_from"], r["valid_to"]) for r in index.to_dicts()}
+    assert rows == {
+        ("cadre", "330106001001", d(2024, 1, 1), None),           # paid from salaried_from; village trimmed
+        ("cadre", "330106002001", d(2021, 3, 1), d(2024, 2, 28)),  # salaried before the term: from term_start
+        ("official", None, d(2020, 1, 1), d(2026, 6, 30)),
+    }   # never salaried, salaried only after the term, invalid id, no term start, no post start: no interval
+    assert set(index.filter(pl.col("branch") == "cadre")["person_ref"]) == {CADRE_REF}
