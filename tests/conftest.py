@@ -37,6 +37,10 @@ class BuiltWorld:
     failed: list[str]               # dbt nodes that did not succeed (empty when the build passed)
     redelivery: dict | None         # {system_id, table, batch_date, rows_before: silver rows built from the original}
 
+    def dbt(self, *args: str):
+        """One more dbt invocation over this world (e.g. "compile", "--inline", sql)."""
+        return run_dbt(self.target.parent, self.lake, self.dbt_dir, list(args))
+
     def query(self, sql: str) -> list[dict]:
         """Rows of a query over the warehouse (read-only)."""
         import duckdb

@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from dataclasses import dataclass
 
 import polars as pl
@@ -170,6 +171,7 @@ def revoke_token(store: Store, token_id: str, *, revoked_by: str = "cli") -> boo
                             .values(revoked_at=store.now())).rowcount
         if done:
             audit.append(conn, store, actor=revoked_by, action="token.revoke", target=token_id)
+    forget_token(store, token_id)
     return bool(done)
 
 
@@ -187,8 +189,7 @@ def authenticate(store: Store, token: str | None) -> Principal:
     if not match:
         raise AuthError("malformed API token: expected pt_<16 hex>_<secret>")
     token_id, secret = match.groups()
-    with store.read() as conn:
-        row = conn.execute(sa.select(tokens).where(tokens.c.token_id == token_id)).mappings().first()
+    row = _token_row(store, token_id)
     if row is None or not hmac.compare_digest(row["secret_hash"], _hash_secret(secret)):
         raise AuthError("unknown API token")
     if row["revoked_at"]:
@@ -197,3 +198,28 @@ def authenticate(store: Store, token: str | None) -> Principal:
         raise AuthError(f"API token {token_id} expired at {row['expires_at']}")
     return Principal(row["token_id"], row["name"], row["role"], row["region_code"], row["domain"],
                      frozenset(p for p in row["permissions"].split(",") if p), row["unit"])
+
+
+# A token's row is read from the database at most every TOKEN_CACHE_SECONDS per process: the
+# payment check answers hundreds of requests a second and a database read would be most of each
+# one's time. A revocation by this process (revoke_token) applies at once; one by another process
+# (the CLI) within TOKEN_CACHE_SECONDS. Expiry is judged on every request.
+TOKEN_CACHE_SECONDS = 2.0
+
+
+def _token_row(store: Store, token_id: str) -> dict | None:
+    cache, now = store.token_cache, time.monotonic()
+    cached = cache.get(token_id)
+    if cached is not None and now - cached[0] < TOKEN_CACHE_SECONDS:
+        return cached[1]
+    with store.read() as conn:
+        row = conn.execute(sa.select(tokens).where(tokens.c.token_id == token_id)).mappings().first()
+    row = dict(row) if row is not None else None
+    if len(cache) > 10_000:  # unknown ids are cached too: keep a flood of them bounded
+        cache.clear()
+    cache[token_id] = (now, row)
+    return row
+
+
+def forget_token(store: Store, token_id: str) -> None:
+    store.token_cache.pop(token_id, None)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
+import orjson
 from fastapi import Depends, FastAPI, Path as PathParam, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -41,6 +42,7 @@ class Service:
     store: Store
     pseudonym_key: str | None = None
     max_body_bytes: int = MAX_BODY_BYTES
+    payment_fast_path: bool = True    # False: every payment check through the framework's route
 
     @classmethod
     def open(cls, lake: Path, db_url: str | None = None, reload_seconds: float = 5.0, **kwargs) -> "Service":
@@ -73,6 +75,27 @@ def require(permission: str):
 
 
 Reader = Annotated[Principal, Depends(require("read"))]
+
+
+def _query_names(dependant) -> set[str]:
+    """Query parameter names a route declares, its dependencies' included."""
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+async def reject_unknown_query(request: Request) -> None:
+    """A misspelt filter (?modle_id=SM03) must not silently return everything: 422 instead."""
+    route = request.scope.get("route")
+    if route is None or not hasattr(route, "dependant") or request.url.path.startswith("/ui"):
+        return
+    known = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise RequestValidationError([{"loc": ("query", name), "type": "extra_forbidden", "input": None,
+                                       "msg": f"unknown query parameter; this route takes {', '.join(sorted(known)) or 'none'}"}
+                                      for name in unknown])
 
 
 def alert_filters(
@@ -110,9 +133,11 @@ def create_app(service: Service) -> FastAPI:
     app = FastAPI(title="powertrace alert service", version="1.0",
                   description="Alerts of the supervision models for verifying units: list, feed, detail, "
                               "dispositions, scorecard, re-identification, and the real-time payment check (SM03).",
-                  lifespan=lifespan, responses=API_ERRORS)
+                  lifespan=lifespan, responses=API_ERRORS, dependencies=[Depends(reject_unknown_query)])
     app.state.service = service
     _install_error_handlers(app)
+    if service.payment_fast_path:
+        app.add_middleware(PaymentCheckFastPath, service=service)
     app.add_middleware(BodyLimit, max_bytes=service.max_body_bytes)
 
     @app.get("/health", response_model=Health, tags=["service"])
@@ -204,23 +229,80 @@ def create_app(service: Service) -> FastAPI:
     async def payment_check(body: PaymentCheckRequest,
                             principal: Annotated[Principal, Depends(require("check_payment"))]) -> dict:
         """SM03 before payment: allow, block or review, with the rule and the reason."""
-        village = body.village_code.strip()
-        if not principal.in_scope(village[:6]):
-            raise Forbidden(f"village {village} is outside this token's region {principal.region_code}")
-        category = canonical_category(body.category)
-        if category is None:
-            raise RequestValidationError([{"loc": ("body", "category"), "type": "value_error", "input": body.category,
-                                           "msg": f"unknown category; use one of {', '.join(CATEGORIES)} "
-                                                  "or a native label of a village finance system"}])
-        pub = service.lake.current
-        verdict = check_payment(pub.payees, village_code=village, payee_id=body.payee_id, category=category,
-                                pay_date=body.pay_date, key=service.pseudonym_key)
-        return {"decision": verdict.decision, "rule": verdict.rule, "branches": list(verdict.branches),
-                "reason_code": verdict.reason_code, "reason": verdict.reason, "index_version": pub.payees_version}
+        return answer_payment_check(service, principal, body)
 
     from orchestration.service.ui import router as ui_router
     app.include_router(ui_router)
     return app
+
+
+# --------------------------------------------------------------------------- the payment check
+def answer_payment_check(service: Service, principal: Principal, body: PaymentCheckRequest) -> dict:
+    """The check's answer (PaymentCheckResponse); Forbidden or RequestValidationError when refused."""
+    if not principal.can("check_payment"):
+        raise Forbidden(f"token {principal.token_id} ({principal.role}) lacks the check_payment permission")
+    village = body.village_code.strip()
+    if not principal.in_scope(village[:6]):
+        raise Forbidden(f"village {village} is outside this token's region {principal.region_code}")
+    category = canonical_category(body.category)
+    if category is None:
+        raise RequestValidationError([{"loc": ("body", "category"), "type": "value_error", "input": body.category,
+                                       "msg": f"unknown category; use one of {', '.join(CATEGORIES)} "
+                                              "or a native label of a village finance system"}])
+    pub = service.lake.current
+    verdict = check_payment(pub.payees, village_code=village, payee_id=body.payee_id, category=category,
+                            pay_date=body.pay_date, key=service.pseudonym_key)
+    return {"decision": verdict.decision, "rule": verdict.rule, "branches": list(verdict.branches),
+            "reason_code": verdict.reason_code, "reason": verdict.reason, "index_version": pub.payees_version}
+
+
+class PaymentCheckFastPath:
+    """POST /checks/payment without the framework's per-request machinery, for the latency target
+    (p99 < 10 ms at 500/s beside the load generator on two cores): a well-formed, authorised
+    request is answered here by ``answer_payment_check``, the very function the route calls.
+    Anything else (bad token, invalid body, out of scope) goes on to the route, which answers it
+    with the usual errors; so the two paths cannot differ in what they decide."""
+
+    PATH = "/checks/payment"
+
+    def __init__(self, app, service: Service):
+        self.app, self.service = app, service
+
+    async def __call__(self, scope, receive, send):
+        if (scope["type"] != "http" or scope["path"] != self.PATH or scope["method"] != "POST"
+                or scope.get("query_string")):
+            return await self.app(scope, receive, send)
+        message = await receive()  # BodyLimit (outside this) hands the whole body in one message
+        answer = self._answer(scope, message)
+        if answer is None:
+            replayed = False
+
+            async def replay():
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return message
+                return await receive()
+            return await self.app(scope, replay, send)
+        body = orjson.dumps(answer)
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    def _answer(self, scope, message) -> dict | None:
+        try:
+            headers = dict(scope["headers"])
+            if not headers.get(b"content-type", b"").startswith(b"application/json"):
+                return None
+            scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer":
+                return None
+            principal = authenticate(self.service.store, token.strip())
+            request = PaymentCheckRequest.model_validate_json(message.get("body", b""))
+            return PaymentCheckResponse.model_validate(
+                answer_payment_check(self.service, principal, request)).model_dump(mode="json")
+        except Exception:  # refused or malformed: the route answers it, with the usual error
+            return None
 
 
 # --------------------------------------------------------------------------- errors

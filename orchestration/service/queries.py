@@ -19,8 +19,9 @@ import polars as pl
 from orchestration.service import dispositions
 from orchestration.service.access import Principal, scope_prefix
 from orchestration.service.dispositions import INITIAL, State
-from orchestration.service.publication import Publication, PublishedLake, change_hashes
+from orchestration.service.publication import Publication, PublishedLake, change_hashes, empty_alerts
 from orchestration.service.store import Store
+from orchestration.service.tables import TableError
 
 LIFECYCLES = ("open", "resolved", "stale")
 SUMMARY_COLUMNS = ("alert_id", "model_id", "model_version", "rule_branch", "severity", "domain", "region_code",
@@ -287,9 +288,6 @@ def feed(lake: PublishedLake, principal: Principal, store: Store, cursor: Cursor
 
 
 def _frame_at(lake: PublishedLake, version: int) -> pl.DataFrame:
-    from orchestration.service.publication import empty_alerts
-    from orchestration.service.tables import TableError
-
     if version < 0:
         return empty_alerts()
     try:

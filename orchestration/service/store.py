@@ -106,6 +106,7 @@ class Store:
         self.clock = clock
         self.engine = _engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.token_cache: dict[str, tuple[float, dict | None]] = {}  # access.py: token rows read lately
         metadata.create_all(self.engine)
         with self.write() as conn:
             if conn.execute(sa.select(audit_head.c.id)).first() is None:

@@ -18,7 +18,6 @@ A Delta overwrite is one atomic commit, so a reader sees one version of a table,
 """
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Iterable
 
@@ -157,7 +156,3 @@ def write_published(lake: Path, table: str, rows: Iterable[dict] | pa.Table) -> 
 def write_person_identity(lake: Path, rows: Iterable[dict]) -> int:
     return write_table(restricted_path(lake, "person_identity"), rows, PERSON_IDENTITY)
 
-
-def today_in_china() -> dt.date:
-    """Calendar dates are Asia/Shanghai dates (models.md); China keeps no daylight saving time."""
-    return dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()

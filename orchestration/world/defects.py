@@ -228,9 +228,9 @@ def _alter(kind: str, row: dict, facts: TableFacts, rng: np.random.Generator, ju
     if kind == "bad_check":
         column, settings = BAD_ID_TARGETS[facts.entity]
         for col, value in settings.items():
-            row[col] = junk.record_id(row[col]) if value is NEW_KEY and col != "credit_code" else value
-            if value is NEW_KEY and col == "credit_code":
-                row[col] = junk.credit_code()
+            if value is NEW_KEY:
+                value = junk.credit_code() if col in CREDIT_CODE_COLUMNS else junk.record_id(row[col])
+            row[col] = value
         row[column] = _bad_identifier(column, row, junk)
     elif kind == "null_required":
         column = facts.required[int(rng.integers(len(facts.required)))]

@@ -115,6 +115,9 @@ def generate(lake: Path, scale: float, seed: int, progress: bool = True, *,
     module of ``orchestration/world/scenarios``; ``sources`` to the registry in use."""
     started = time.perf_counter()
     lake = Path(lake)
+    landing = lake / "landing"
+    if landing.is_dir() and any(landing.iterdir()):
+        raise FileExistsError(f"{landing} already holds deliveries: clear_world({str(lake)!r}) first")
     contracts = registry(sources)
     modules = T.discover_scenarios() if scenarios is None else list(scenarios)
     built = build_world(seed, scale, contracts, modules)

@@ -461,8 +461,8 @@ class Deliveries:
             native = native_frame(part, table, mapping, fmt, sid, rng, keep=BOOKKEEPING)
             headers = [c.header for c in native_columns(table, mapping)]
             values = native.select(headers).rows()
-            for day, value, kind, col, note in zip(*(native.get_column(c).to_list() for c in BOOKKEEPING[:1]),
-                                                  values, *(native.get_column(c).to_list() for c in BOOKKEEPING[1:])):
+            days, kinds, kind_cols, notes = (native.get_column(c).to_list() for c in BOOKKEEPING)
+            for day, value, kind, col, note in zip(days, values, kinds, kind_cols, notes):
                 batch = by_batch.get(day) or by_batch.setdefault(day, BatchRows())
                 batch.add(list(value), kind, col, note)
         for day in sorted(set(delivery_dates(mode)) | set(by_batch)):
@@ -472,23 +472,12 @@ class Deliveries:
 
     def _batch(self, contract: Contract, table_name: str, table: Table, day: dt.date,
                cols: list[NativeColumn], batch: BatchRows, rng: np.random.Generator) -> None:
+        """Write one batch's file(s): row defects placed, file defects applied, manifest kept."""
         sid, fmt = contract.system_id, contract.delivery.format
         headers = [c.header for c in cols]
         rows = batch.rows
         by_column = {c.column: (k, c) for k, c in enumerate(cols) if c.column}
-        field_count: dict[int, int] = {}
-        defects: list[tuple[int | None, str, str | None, str | None]] = []
-        for i, (kind, col, note) in enumerate(zip(batch.kinds, batch.kind_cols, batch.noise)):
-            if kind == "impossible_date":
-                k, ncol = by_column[col]
-                rows[i][k] = D.impossible_date(ncol.date_style, ncol.ctype == "timestamp")
-            elif kind == "field_count":
-                field_count[i] = 1 if rng.random() < 0.5 else -1
-            if kind:
-                defects.append((i + 1, kind, col, None))
-            for entry in (note.split(";") if note else []):
-                ncolumn, noise_kind = entry.split(":")
-                defects.append((i + 1, "id_noise", ncolumn, noise_kind))
+        field_count, defects = self._row_defects(batch, by_column, rng)
         key = (sid, table_name, day)
         drift = self.specials.drift.get(key)
         if drift and drift in by_column:
@@ -506,7 +495,11 @@ class Deliveries:
                 data, records = b"", 0
                 defects.append((None, "empty_file", None, None))
             else:
-                data, records = write_file(part, contract)
+                try:
+                    data, records = write_file(part, contract)
+                except UnicodeEncodeError as exc:
+                    raise ValueError(f"{sid} {day} {name}: a value cannot be written in "
+                                     f"{contract.delivery.encoding}: {exc}") from exc
             delivery = 1
             if key == self.specials.redelivery:
                 amounts = [k for k, c in enumerate(cols) if c.ctype == "decimal"]
@@ -522,6 +515,26 @@ class Deliveries:
                 if record is None or first < record <= first + len(part.rows) + (1 if part.truncated_tail else 0):
                     self.defects.append(Defect(sid, day, name, None if record is None else record - first,
                                                kind, col, detail))
+
+    @staticmethod
+    def _row_defects(batch: BatchRows, by_column: dict[str, tuple[int, NativeColumn]], rng: np.random.Generator,
+                     ) -> tuple[dict[int, int], list[tuple[int | None, str, str | None, str | None]]]:
+        """Put the defects that only exist natively (30 February, wrong field counts) into the
+        rows, and list every row defect as (record, defect, column, detail)."""
+        field_count: dict[int, int] = {}
+        defects: list[tuple[int | None, str, str | None, str | None]] = []
+        for i, (kind, col, note) in enumerate(zip(batch.kinds, batch.kind_cols, batch.noise)):
+            if kind == "impossible_date":
+                k, ncol = by_column[col]
+                batch.rows[i][k] = D.impossible_date(ncol.date_style, ncol.ctype == "timestamp")
+            elif kind == "field_count":
+                field_count[i] = 1 if rng.random() < 0.5 else -1
+            if kind:
+                defects.append((i + 1, kind, col, None))
+            for entry in (note.split(";") if note else []):
+                column, noise_kind = entry.split(":")
+                defects.append((i + 1, "id_noise", column, noise_kind))
+        return field_count, defects
 
     def _store(self, system_id: str, day: dt.date, name: str, data: bytes, records: int, *,
                delivery: int, superseded: bool) -> None:

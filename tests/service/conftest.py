@@ -2,6 +2,7 @@
 kind, and a test client."""
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,24 +29,26 @@ class Tokens:
     payment_province: str  # payment system, province
 
 
-@pytest.fixture
-def lake(tmp_path) -> Path:
-    return write_lake(tmp_path / "lake")
+@dataclass(frozen=True)
+class Template:
+    lake: Path
+    database: Path
+    tokens: Tokens
 
 
-@pytest.fixture
-def store(tmp_path) -> Store:
-    store = Store(f"sqlite:///{tmp_path / 'service.sqlite'}")
-    yield store
-    store.close()
+@pytest.fixture(scope="session")
+def template(tmp_path_factory) -> Template:
+    """The fixture lake and a database holding every kind of token, made once; each test gets copies
+    (issuing nine tokens per test would cost more than the test)."""
+    root = tmp_path_factory.mktemp("service_template")
+    lake = write_lake(root / "lake")
+    database = root / "service.sqlite"
+    store = Store(f"sqlite:///{database}")
 
-
-@pytest.fixture
-def tokens(store) -> Tokens:
     def issue(name, role, region, **kw):
         return create_token(store, name=name, role=role, region_code=region, **kw).token
 
-    return Tokens(
+    tokens = Tokens(
         province=issue("province-jw", "inspection", "330000", reidentify=True),
         city=issue("hangzhou-jw", "inspection", "330100"),
         county=issue("xihu-jw", "inspection", "330106"),
@@ -56,6 +59,27 @@ def tokens(store) -> Tokens:
         payment=issue("xihu-sanzi", "payment", "330106"),
         payment_province=issue("province-sanzi", "payment", "330000"),
     )
+    store.close()  # the last connection's close checkpoints the WAL into the file
+    return Template(lake, database, tokens)
+
+
+@pytest.fixture
+def lake(tmp_path, template) -> Path:
+    return Path(shutil.copytree(template.lake, tmp_path / "lake"))
+
+
+@pytest.fixture
+def store(tmp_path, template) -> Store:
+    shutil.copy(template.database, tmp_path / "service.sqlite")
+    store = Store(f"sqlite:///{tmp_path / 'service.sqlite'}")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def tokens(store, template) -> Tokens:
+    """Tokens of every kind, valid in ``store``."""
+    return template.tokens
 
 
 @pytest.fixture

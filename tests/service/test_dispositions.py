@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from orchestration.cli import main
 from orchestration.contracts import registry
 from orchestration.service import audit, dispositions, tables
-from orchestration.service.store import audit_log, disposition_events
+from orchestration.service.store import audit_log, disposition_events, now_in_china
 from service_helpers import alert_id, auth, fixture_alerts, make_alert
 
 SM03_XIHU = alert_id("SM03", "village_finance_330100:ZF1")
@@ -156,7 +156,7 @@ def test_feedback_delivery_is_ingested_by_the_contract(client, tokens, store, la
 
     act(client, tokens.county, SM03_XIHU, action="verify")
     act(client, tokens.county, SM03_XIHU, action="dismiss", reason='同名不同人, "引号" 与逗号')
-    batch = tables.today_in_china()
+    batch = now_in_china().date()
     path = export_dispositions(store, lake, batch).path
     contract = registry()[SYSTEM_ID]
     applied = apply_contract(read_file(path, contract.delivery), contract.tables["disposition"], batch, path.name)
@@ -168,7 +168,7 @@ def test_feedback_delivery_is_ingested_by_the_contract(client, tokens, store, la
 def test_dispositions_cli_export(tmp_path, lake, store, client, tokens):
     act(client, tokens.county, SM03_XIHU, action="verify")
     result = CliRunner().invoke(main, ["--lake", str(lake), "dispositions", "export", "--batch-date",
-                                       tables.today_in_china().isoformat(), "--db", store.url])
+                                       now_in_china().date().isoformat(), "--db", store.url])
     assert result.exit_code == 0, result.output
     assert "1 disposition event(s)" in result.output
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import duckdb
 import jinja2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orchestration import identity
 from orchestration.settings import DBT_PROJECT_DIR
@@ -107,3 +109,25 @@ def test_macro_phone(macros, duck):
     got = evaluate(duck, macros.normalise_phone, [c["raw"] for c in PHONE_CASES])
     mismatches = [(case_id(c), r, c["normalised"]) for c, r in zip(PHONE_CASES, got) if r != c["normalised"]]
     assert not mismatches, mismatches
+
+
+# --------------------------------------------------------------------------- beyond the table
+SPELLING_ALPHABET = "0123456789０１２３４５６７８９xXｘＸ \t\u3000-ABOIaｂ"
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.text(SPELLING_ALPHABET, max_size=20), min_size=1, max_size=40))
+def test_python_and_macros_agree_on_any_spelling(macros, duck, spellings):
+    """Random strings over the characters sources mix into identifiers: both implementations give
+    the same normalised value and verdict, for id_numbers, credit codes and phones alike."""
+    sql = lambda v: (f"struct_pack(i := {macros.normalise_id_number(v)}, "
+                     f"iv := {macros.id_number_is_valid(macros.normalise_id_number(v))}, "
+                     f"c := {macros.normalise_credit_code(v)}, "
+                     f"cv := {macros.credit_code_is_valid(macros.normalise_credit_code(v))}, "
+                     f"p := {macros.normalise_phone(v)})")
+    got = [(r["i"], r["iv"], r["c"], r["cv"], r["p"]) for r in evaluate(duck, sql, spellings)]
+    expected = []
+    for s in spellings:
+        i, c = identity.normalise_id_number(s), identity.normalise_credit_code(s)
+        expected.append((i, identity.id_number_is_valid(i), c, identity.credit_code_is_valid(c), identity.normalise_phone(s)))
+    assert got == expected

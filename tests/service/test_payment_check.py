@@ -121,3 +121,25 @@ def test_index_intervals_follow_sm03():
         ("official", None, d(2020, 1, 1), d(2026, 6, 30)),
     }   # never salaried, salaried only after the term, invalid id, no term start, no post start: no interval
     assert set(index.filter(pl.col("branch") == "cadre")["person_ref"]) == {CADRE_REF}
+
+
+def test_fast_path_and_route_answer_alike(lake, store, tokens):
+    """The payment check's fast path (PaymentCheckFastPath) and the FastAPI route give the same
+    status and body for good and bad requests alike."""
+    from fastapi.testclient import TestClient
+
+    from orchestration.service.api import Service, create_app
+    from orchestration.service.publication import PublishedLake
+
+    cases = [({}, tokens.payment), ({"payee_id": OFFICIAL_ID, "pay_date": "2026-05-01"}, tokens.payment),
+             ({"payee_id": "33012019630404004Y"}, tokens.payment), ({"payee_id": COMPANY}, tokens.payment),
+             ({"category": "01"}, tokens.payment), ({"category": "nope"}, tokens.payment),
+             ({"village_code": "330381001001"}, tokens.payment), ({}, tokens.county), ({"amount": -5}, tokens.payment),
+             ({"extra": 1}, tokens.payment), ({}, "pt_0123456789abcdef_" + "x" * 43)]
+    answers = []
+    for fast in (True, False):
+        app = create_app(Service(PublishedLake(lake, reload_seconds=0), store, pseudonym_key=KEY, payment_fast_path=fast))
+        with TestClient(app) as c:
+            answers.append([(r.status_code, r.json()) for r in (check(c, token, **o) for o, token in cases)])
+    assert answers[0] == answers[1]
+    assert [status for status, _ in answers[0]] == [200, 200, 200, 200, 200, 422, 403, 403, 422, 422, 401]

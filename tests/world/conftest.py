@@ -22,6 +22,16 @@ def mini_sources(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def single_source(tmp_path_factory) -> Path:
+    """A registry of one small system (the marriage registry): the cheapest world to render."""
+    root = tmp_path_factory.mktemp("single_source")
+    folder = MINI_SYSTEMS["marriage_registry_330000"]
+    (root / folder).mkdir(parents=True)
+    shutil.copy(SOURCES_DIR / folder / "marriage_registry_330000.yml", root / folder)
+    return root
+
+
+@pytest.fixture(scope="session")
 def tiny_world(tmp_path_factory, mini_sources) -> Path:
     return tiny(tmp_path_factory.mktemp("tiny_world"), mini_sources)
 

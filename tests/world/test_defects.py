@@ -11,7 +11,7 @@ from orchestration.contracts import registry
 from orchestration.world import render
 from orchestration.canonical import CREDIT_CODE_COLUMNS
 from orchestration.world.core import id_check_char, uscc_check_char
-from orchestration.world.defects import JunkIds, noisy
+from orchestration.world.defects import MIXED_ID_COLUMNS, JunkIds, noisy
 
 from world_helpers import tiny
 from world_readback import normalise_id, read_records, to_canonical
@@ -59,10 +59,22 @@ def _defect_rows(lake, contracts, kinds: set[str]):
         yield contract, _table_of(contract, d["file_name"]), lake / paths[(d["system_id"], d["batch_date"], d["file_name"])], d
 
 
-def _invalid(value: str, column: str) -> bool:
-    if column in CREDIT_CODE_COLUMNS or not value[:17].isdigit():
+def _invalid(value: str, column: str, canonical: dict) -> bool:
+    """Does ``value`` fail the check character of what the column holds in this row?"""
+    type_column = MIXED_ID_COLUMNS.get(column)
+    if column in CREDIT_CODE_COLUMNS or column == "owner_code" or (type_column and canonical[type_column] == "company"):
         return uscc_check_char(value[:17]) != value[17]
     return id_check_char(value[:17]) != value[17]
+
+
+_files: dict = {}
+
+
+def _read(path, contract):
+    """read_records, once per file (a file holds many defects)."""
+    if path not in _files:
+        _files[path] = read_records(path, contract)
+    return _files[path]
 
 
 def test_row_defects_are_in_the_files_where_the_list_says(tiny_world, mini_contracts):
@@ -75,7 +87,7 @@ def test_row_defects_are_in_the_files_where_the_list_says(tiny_world, mini_contr
             assert len(line.split(contract.delivery.delimiter)) != width, (path, d)
             seen.add("field_count")
             continue
-        header, rows = read_records(path, contract)
+        header, rows = _read(path, contract)
         mapping = table.mapping_for(d["batch_date"]) or table.mappings[0]
         native = {r.column: h for h, r in mapping.columns.items()}
         row = rows[d["record"] - 1]
@@ -92,7 +104,8 @@ def test_row_defects_are_in_the_files_where_the_list_says(tiny_world, mini_contr
             assert when > (d["batch_date"] if isinstance(when, dt.date) and not isinstance(when, dt.datetime)
                            else dt.datetime.combine(d["batch_date"], dt.time.max)), (path, d)
         elif kind == "bad_check":
-            assert len(str(value)) == 18 and _invalid(str(value), d["column"]), (path, d, value)
+            canonical = to_canonical(header, row, mapping, table.entity)
+            assert len(str(value)) == 18 and _invalid(str(value), d["column"], canonical), (path, d, value)
         elif kind == "id_noise":
             assert normalise_id(str(value)) != str(value), (path, d)
         elif kind == "duplicate":

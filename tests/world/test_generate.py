@@ -77,8 +77,8 @@ def test_oracle_output_is_checked(tmp_path, mini_sources):
         generate(tmp_path, 0.002, 7, progress=False, scenarios=[_module("sm98", truth=truth)], sources=mini_sources)
 
 
-def test_cli_refuses_to_overwrite_then_forces(tmp_path, mini_sources, monkeypatch):
-    monkeypatch.setenv("POWERTRACE_SOURCES", str(mini_sources))
+def test_cli_refuses_to_overwrite_then_forces(tmp_path, single_source, monkeypatch):
+    monkeypatch.setenv("POWERTRACE_SOURCES", str(single_source))
     monkeypatch.setattr("orchestration.world.truth.discover_scenarios", lambda *a, **k: [])
     runner = CliRunner()
     args = ["--lake", str(tmp_path), "generate", "--scale", "0.002", "--seed", "3", "--no-progress"]

@@ -10,7 +10,9 @@
       evidence      JSON of this finding: see evidence_record()
   and ends with {{ alert_contract('findings') }}, which makes one alert per primary key: the
   fired branches sorted and comma-joined, the highest severity, the evidences of all findings,
-  and the model's identity from its YAML meta (model_id, version, name_zh, domain).
+  and the model's identity from its YAML meta (model_id, version, name_zh, domain). Findings of
+  a region where the model is switched off (seed model_thresholds, parameter `enabled`) are
+  dropped here, so no model repeats the switch.
 -#}
 
 {#- The columns of a model's alerts, in order, with their types (alerts.sql adds the lifecycle). -#}
@@ -42,8 +44,8 @@ select
          as varchar) as evidence,
     cast(min(amount) as decimal(18, 2)) as amount,
     min(event_date) as event_date
-from {{ findings }}
-where {{ model_enabled('region_code') }}
+from {{ findings }} as f
+where {{ model_enabled('f.region_code') }}
 group by primary_key
 {%- endmacro %}
 

@@ -1,8 +1,5 @@
-{#- Every alert of every live supervision model, in the alert contract of models.md, with its
-    lifecycle across runs. The models are the gold files models/gold/<domain>/smNN_*.sql (listed
-    by `powertrace prepare` in the generated powertrace_supervision_models(), checked against the
-    graph when this runs); a model whose meta.mode is not 'live' (e.g. shadow) is built and scored
-    but not alerted.
+{#- Every alert of every live supervision model (detected_alerts), in the alert contract of
+    models.md, with its lifecycle across runs.
 
     Lifecycle (incremental, keyed by alert_id = md5(model_id|primary_key), so ids survive new
     data and new model versions):
@@ -15,20 +12,9 @@
     changes nothing. A full refresh starts the lifecycle again: every alert first detected now. -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='alert_id',
           on_schema_change='fail') }}
-{%- do require_generated('powertrace_supervision_models') -%}
-{%- set models = powertrace_supervision_models() -%}
-{%- if execute -%}{{ check_supervision_models(models) }}{%- endif -%}
 {%- set names = alert_columns() | map(attribute=0) | list %}
 with detected as (
-    -- typed and empty: the union has a first branch even before any model exists
-    select {% for name, type in alert_columns() %}cast(null as {{ type }}) as {{ name }}{{ ', ' if not loop.last }}{% endfor %}
-    where false
-{%- for name in models %}
-    {%- if not execute or supervision_model_mode(name) == 'live' %}
-    union all
-    select {{ names | join(', ') }} from {{ ref(name) }}
-    {%- endif %}
-{%- endfor %}
+    select * from {{ ref('detected_alerts') }}
 ),
 
 run as (

@@ -3,10 +3,10 @@
     lease of the same system.
     Incremental on what bronze has committed since the last build (macros/silver/incremental.sql). -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', on_schema_change='fail', unique_key='lease_id',
-          post_hook="{{ delete_superseded_rows(ref('stg_asset_trading__asset_lease')) }}") }}
+          post_hook="{{ delete_superseded_rows() }}") }}
 
 with candidates as (
-    {{ incremental_candidates(ref('stg_asset_trading__asset_lease'), ['_system_id', 'trim(lease_id)']) }}
+    {{ incremental_candidates(ref('stg_asset_trading__asset_lease')) }}
 ),
 
 staged as (
@@ -39,26 +39,30 @@ latest as (
 typed as (
     select *, {{ party_kind('lessee_id_number', 'lessee_credit_code', 'lessee_type') }} as lessee_kind
     from latest
+),
+
+new_rows as (
+    select
+        lease_id,
+        system_id,
+        source_lease_id,
+        village_code,
+        asset_id,
+        asset_type,
+        area_m2,
+        lessee_type,
+        lessee_kind,
+        {{ party_id_columns('lessee_id_number', 'lessee_credit_code', 'lessee_kind', 'lessee') }},
+        annual_rent,
+        start_date,
+        end_date,
+        method,
+        previous_lease_id,
+        start_date is not null as holds_interval,
+        _batch_date as batch_date,
+        _source_row as source_row,
+        _ingested_at as ingested_at
+    from typed
 )
 
-select
-    lease_id,
-    system_id,
-    source_lease_id,
-    village_code,
-    asset_id,
-    asset_type,
-    area_m2,
-    lessee_type,
-    lessee_kind,
-    {{ party_id_columns('lessee_id_number', 'lessee_credit_code', 'lessee_kind', 'lessee') }},
-    annual_rent,
-    start_date,
-    end_date,
-    method,
-    previous_lease_id,
-    start_date is not null as holds_interval,
-    _batch_date as batch_date,
-    _source_row as source_row,
-    _ingested_at as ingested_at
-from typed
+{{ incremental_rows('new_rows', 'lease_id') }}

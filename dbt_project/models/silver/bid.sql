@@ -5,10 +5,10 @@
     name is personal data and stays out of silver.
     Incremental on what bronze has committed since the last build (macros/silver/incremental.sql). -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', on_schema_change='fail', unique_key='bid_id',
-          post_hook="{{ delete_superseded_rows(ref('stg_public_resource_trading__bid')) }}") }}
+          post_hook="{{ delete_superseded_rows() }}") }}
 
 with candidates as (
-    {{ incremental_candidates(ref('stg_public_resource_trading__bid'), ['_system_id', 'trim(bid_id)']) }}
+    {{ incremental_candidates(ref('stg_public_resource_trading__bid')) }}
 ),
 
 staged as (
@@ -33,22 +33,26 @@ staged as (
 
 latest as (
     {{ latest_per_key('staged', ['bid_id']) }}
+),
+
+new_rows as (
+    select
+        bid_id,
+        system_id,
+        source_bid_id,
+        project_id,
+        {{ credit_code_columns('bidder_code_normalised', 'bidder_code') }},
+        bid_price,
+        submitted_at,
+        case when contact_phone not in ('0', '00000000000') and not regexp_full_match(contact_phone, '0+') then contact_phone end as contact_phone,
+        case when client_ip not in ('0.0.0.0', 'unknown', '-') then client_ip end as client_ip,
+        case when client_mac not in ('00:00:00:00:00:00', 'unknown', '-') then client_mac end as client_mac,
+        case when doc_hash not in ('unknown', '-') then doc_hash end as doc_hash,
+        status,
+        _batch_date as batch_date,
+        _source_row as source_row,
+        _ingested_at as ingested_at
+    from latest
 )
 
-select
-    bid_id,
-    system_id,
-    source_bid_id,
-    project_id,
-    {{ credit_code_columns('bidder_code_normalised', 'bidder_code') }},
-    bid_price,
-    submitted_at,
-    case when contact_phone not in ('0', '00000000000') and not regexp_full_match(contact_phone, '0+') then contact_phone end as contact_phone,
-    case when client_ip not in ('0.0.0.0', 'unknown', '-') then client_ip end as client_ip,
-    case when client_mac not in ('00:00:00:00:00:00', 'unknown', '-') then client_mac end as client_mac,
-    case when doc_hash not in ('unknown', '-') then doc_hash end as doc_hash,
-    status,
-    _batch_date as batch_date,
-    _source_row as source_row,
-    _ingested_at as ingested_at
-from latest
+{{ incremental_rows('new_rows', 'bid_id') }}

@@ -3,10 +3,10 @@
     named in the contract is technical_lead_ref.
     Incremental on what bronze has committed since the last build (macros/silver/incremental.sql). -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', on_schema_change='fail', unique_key='contract_id',
-          post_hook="{{ delete_superseded_rows(ref('stg_public_resource_trading__contract')) }}") }}
+          post_hook="{{ delete_superseded_rows() }}") }}
 
 with candidates as (
-    {{ incremental_candidates(ref('stg_public_resource_trading__contract'), ['_system_id', 'trim(contract_id)']) }}
+    {{ incremental_candidates(ref('stg_public_resource_trading__contract')) }}
 ),
 
 staged as (
@@ -29,21 +29,25 @@ staged as (
 
 latest as (
     {{ latest_per_key('staged', ['contract_id']) }}
+),
+
+new_rows as (
+    select
+        contract_id,
+        system_id,
+        source_contract_id,
+        project_id,
+        {{ credit_code_columns('supplier_code_normalised', 'supplier_code') }},
+        amount,
+        sign_date,
+        end_date,
+        {{ person_id_columns('technical_lead_id_number', 'technical_lead') }},
+        required_onsite_days_per_month,
+        sign_date is not null as holds_interval,
+        _batch_date as batch_date,
+        _source_row as source_row,
+        _ingested_at as ingested_at
+    from latest
 )
 
-select
-    contract_id,
-    system_id,
-    source_contract_id,
-    project_id,
-    {{ credit_code_columns('supplier_code_normalised', 'supplier_code') }},
-    amount,
-    sign_date,
-    end_date,
-    {{ person_id_columns('technical_lead_id_number', 'technical_lead') }},
-    required_onsite_days_per_month,
-    sign_date is not null as holds_interval,
-    _batch_date as batch_date,
-    _source_row as source_row,
-    _ingested_at as ingested_at
-from latest
+{{ incremental_rows('new_rows', 'contract_id') }}

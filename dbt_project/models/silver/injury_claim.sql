@@ -3,10 +3,10 @@
     approved it (handler_ref).
     Incremental on what bronze has committed since the last build (macros/silver/incremental.sql). -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', on_schema_change='fail', unique_key='claim_id',
-          post_hook="{{ delete_superseded_rows(ref('stg_work_injury__injury_claim')) }}") }}
+          post_hook="{{ delete_superseded_rows() }}") }}
 
 with candidates as (
-    {{ incremental_candidates(ref('stg_work_injury__injury_claim'), ['_system_id', 'trim(claim_id)']) }}
+    {{ incremental_candidates(ref('stg_work_injury__injury_claim')) }}
 ),
 
 staged as (
@@ -30,21 +30,25 @@ staged as (
 
 latest as (
     {{ latest_per_key('staged', ['claim_id']) }}
+),
+
+new_rows as (
+    select
+        claim_id,
+        system_id,
+        source_claim_id,
+        {{ person_id_columns('injured_id_number', 'injured') }},
+        {{ credit_code_columns('employer_code_normalised', 'employer_code') }},
+        accident_date,
+        diagnosis,
+        {{ credit_code_columns('hospital_code_normalised', 'hospital_code') }},
+        payout,
+        {{ person_id_columns('handler_id_number', 'handler') }},
+        approved_date,
+        _batch_date as batch_date,
+        _source_row as source_row,
+        _ingested_at as ingested_at
+    from latest
 )
 
-select
-    claim_id,
-    system_id,
-    source_claim_id,
-    {{ person_id_columns('injured_id_number', 'injured') }},
-    {{ credit_code_columns('employer_code_normalised', 'employer_code') }},
-    accident_date,
-    diagnosis,
-    {{ credit_code_columns('hospital_code_normalised', 'hospital_code') }},
-    payout,
-    {{ person_id_columns('handler_id_number', 'handler') }},
-    approved_date,
-    _batch_date as batch_date,
-    _source_row as source_row,
-    _ingested_at as ingested_at
-from latest
+{{ incremental_rows('new_rows', 'claim_id') }}

@@ -1,13 +1,10 @@
 {#- Social insurance contributions, one row per (person, employer, month).
-    Incremental on what bronze has committed since the last build (macros/silver/incremental.sql):
-    the candidates are found by (employer, month), coarser than the key, because the person's
-    id_number must be normalised before two spellings compare equal. -#}
+    Incremental on what bronze has committed since the last build (macros/silver/incremental.sql). -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', on_schema_change='fail', unique_key='contribution_key',
-          post_hook="{{ delete_superseded_rows(ref('stg_social_insurance__insurance_contribution')) }}") }}
+          post_hook="{{ delete_superseded_rows() }}") }}
 
 with candidates as (
-    {{ incremental_candidates(ref('stg_social_insurance__insurance_contribution'),
-                              ['_system_id', normalise_credit_code('employer_code'), 'trim(month)']) }}
+    {{ incremental_candidates(ref('stg_social_insurance__insurance_contribution')) }}
 ),
 
 staged as (
@@ -25,16 +22,20 @@ staged as (
 
 latest as (
     {{ latest_per_key('staged', ['system_id', 'id_number', 'employer_code_normalised', 'month']) }}
+),
+
+new_rows as (
+    select
+        {{ pseudonymous_key('system_id', 'id_number', ['employer_code_normalised', 'month']) }} as contribution_key,
+        system_id,
+        {{ person_id_columns('id_number', 'person', 'id_number_valid') }},
+        {{ credit_code_columns('employer_code_normalised', 'employer_code') }},
+        month,
+        amount,
+        _batch_date as batch_date,
+        _source_row as source_row,
+        _ingested_at as ingested_at
+    from latest
 )
 
-select
-    {{ pseudonymous_key('system_id', 'id_number', ['employer_code_normalised', 'month']) }} as contribution_key,
-    system_id,
-    {{ person_id_columns('id_number', 'person', 'id_number_valid') }},
-    {{ credit_code_columns('employer_code_normalised', 'employer_code') }},
-    month,
-    amount,
-    _batch_date as batch_date,
-    _source_row as source_row,
-    _ingested_at as ingested_at
-from latest
+{{ incremental_rows('new_rows', 'contribution_key') }}

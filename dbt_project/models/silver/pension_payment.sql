@@ -1,10 +1,10 @@
 {#- Pension payments of the provincial pension system, one row per payment.
     Incremental on what bronze has committed since the last build (macros/silver/incremental.sql). -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', on_schema_change='fail', unique_key='pension_id',
-          post_hook="{{ delete_superseded_rows(ref('stg_pension__pension_payment')) }}") }}
+          post_hook="{{ delete_superseded_rows() }}") }}
 
 with candidates as (
-    {{ incremental_candidates(ref('stg_pension__pension_payment'), ['_system_id', 'trim(pension_id)']) }}
+    {{ incremental_candidates(ref('stg_pension__pension_payment')) }}
 ),
 
 staged as (
@@ -23,16 +23,20 @@ staged as (
 
 latest as (
     {{ latest_per_key('staged', ['pension_id']) }}
+),
+
+new_rows as (
+    select
+        pension_id,
+        system_id,
+        source_pension_id,
+        {{ person_id_columns('recipient_id_number', 'recipient') }},
+        amount,
+        pay_month,
+        _batch_date as batch_date,
+        _source_row as source_row,
+        _ingested_at as ingested_at
+    from latest
 )
 
-select
-    pension_id,
-    system_id,
-    source_pension_id,
-    {{ person_id_columns('recipient_id_number', 'recipient') }},
-    amount,
-    pay_month,
-    _batch_date as batch_date,
-    _source_row as source_row,
-    _ingested_at as ingested_at
-from latest
+{{ incremental_rows('new_rows', 'pension_id') }}

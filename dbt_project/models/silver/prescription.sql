@@ -2,10 +2,10 @@
     patient by person_ref, the hospital by its credit code.
     Incremental on what bronze has committed since the last build (macros/silver/incremental.sql). -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', on_schema_change='fail', unique_key='rx_id',
-          post_hook="{{ delete_superseded_rows(ref('stg_hospital_his__prescription')) }}") }}
+          post_hook="{{ delete_superseded_rows() }}") }}
 
 with candidates as (
-    {{ incremental_candidates(ref('stg_hospital_his__prescription'), ['_system_id', 'trim(rx_id)']) }}
+    {{ incremental_candidates(ref('stg_hospital_his__prescription')) }}
 ),
 
 staged as (
@@ -27,19 +27,23 @@ staged as (
 
 latest as (
     {{ latest_per_key('staged', ['rx_id']) }}
+),
+
+new_rows as (
+    select
+        rx_id,
+        system_id,
+        source_rx_id,
+        {{ credit_code_columns('hospital_code_normalised', 'hospital_code') }},
+        {{ person_id_columns('doctor_id_number', 'doctor') }},
+        {{ person_id_columns('patient_id_number', 'patient') }},
+        drug_code,
+        quantity,
+        rx_date,
+        _batch_date as batch_date,
+        _source_row as source_row,
+        _ingested_at as ingested_at
+    from latest
 )
 
-select
-    rx_id,
-    system_id,
-    source_rx_id,
-    {{ credit_code_columns('hospital_code_normalised', 'hospital_code') }},
-    {{ person_id_columns('doctor_id_number', 'doctor') }},
-    {{ person_id_columns('patient_id_number', 'patient') }},
-    drug_code,
-    quantity,
-    rx_date,
-    _batch_date as batch_date,
-    _source_row as source_row,
-    _ingested_at as ingested_at
-from latest
+{{ incremental_rows('new_rows', 'rx_id') }}

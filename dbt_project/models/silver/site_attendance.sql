@@ -3,10 +3,10 @@
     city, so it is qualified with that system: public_resource_trading_<city>:<project_id>.
     Incremental on what bronze has committed since the last build (macros/silver/incremental.sql). -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', on_schema_change='fail', unique_key='attendance_key',
-          post_hook="{{ delete_superseded_rows(ref('stg_site_attendance__site_attendance')) }}") }}
+          post_hook="{{ delete_superseded_rows() }}") }}
 
 with candidates as (
-    {{ incremental_candidates(ref('stg_site_attendance__site_attendance'), ['_system_id', 'trim(project_id)', 'work_date']) }}
+    {{ incremental_candidates(ref('stg_site_attendance__site_attendance')) }}
 ),
 
 staged as (
@@ -24,16 +24,20 @@ staged as (
 
 latest as (
     {{ latest_per_key('staged', ['system_id', 'project_id', 'id_number', 'work_date']) }}
+),
+
+new_rows as (
+    select
+        {{ pseudonymous_key('system_id', 'id_number', ['project_id', 'work_date']) }} as attendance_key,
+        system_id,
+        project_id,
+        {{ person_id_columns('id_number', 'person', 'id_number_valid') }},
+        work_date,
+        check_in,
+        _batch_date as batch_date,
+        _source_row as source_row,
+        _ingested_at as ingested_at
+    from latest
 )
 
-select
-    {{ pseudonymous_key('system_id', 'id_number', ['project_id', 'work_date']) }} as attendance_key,
-    system_id,
-    project_id,
-    {{ person_id_columns('id_number', 'person', 'id_number_valid') }},
-    work_date,
-    check_in,
-    _batch_date as batch_date,
-    _source_row as source_row,
-    _ingested_at as ingested_at
-from latest
+{{ incremental_rows('new_rows', 'attendance_key') }}

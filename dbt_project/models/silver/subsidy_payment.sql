@@ -1,10 +1,10 @@
 {#- Social assistance payments of every city's social assistance system, one row per payment.
     Incremental on what bronze has committed since the last build (macros/silver/incremental.sql). -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', on_schema_change='fail', unique_key='subsidy_id',
-          post_hook="{{ delete_superseded_rows(ref('stg_social_assistance__subsidy_payment')) }}") }}
+          post_hook="{{ delete_superseded_rows() }}") }}
 
 with candidates as (
-    {{ incremental_candidates(ref('stg_social_assistance__subsidy_payment'), ['_system_id', 'trim(subsidy_id)']) }}
+    {{ incremental_candidates(ref('stg_social_assistance__subsidy_payment')) }}
 ),
 
 staged as (
@@ -25,18 +25,22 @@ staged as (
 
 latest as (
     {{ latest_per_key('staged', ['subsidy_id']) }}
+),
+
+new_rows as (
+    select
+        subsidy_id,
+        system_id,
+        source_subsidy_id,
+        {{ person_id_columns('recipient_id_number', 'recipient') }},
+        program,
+        region_code,
+        amount,
+        pay_month,
+        _batch_date as batch_date,
+        _source_row as source_row,
+        _ingested_at as ingested_at
+    from latest
 )
 
-select
-    subsidy_id,
-    system_id,
-    source_subsidy_id,
-    {{ person_id_columns('recipient_id_number', 'recipient') }},
-    program,
-    region_code,
-    amount,
-    pay_month,
-    _batch_date as batch_date,
-    _source_row as source_row,
-    _ingested_at as ingested_at
-from latest
+{{ incremental_rows('new_rows', 'subsidy_id') }}

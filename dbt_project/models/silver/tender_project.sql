@@ -3,10 +3,10 @@
     for owner_type org, and the 12-digit village_code for owner_type village.
     Incremental on what bronze has committed since the last build (macros/silver/incremental.sql). -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', on_schema_change='fail', unique_key='project_id',
-          post_hook="{{ delete_superseded_rows(ref('stg_public_resource_trading__tender_project')) }}") }}
+          post_hook="{{ delete_superseded_rows() }}") }}
 
 with candidates as (
-    {{ incremental_candidates(ref('stg_public_resource_trading__tender_project'), ['_system_id', 'trim(project_id)']) }}
+    {{ incremental_candidates(ref('stg_public_resource_trading__tender_project')) }}
 ),
 
 staged as (
@@ -33,26 +33,30 @@ staged as (
 
 latest as (
     {{ latest_per_key('staged', ['project_id']) }}
+),
+
+new_rows as (
+    select
+        project_id,
+        system_id,
+        source_project_id,
+        name,
+        owner_type,
+        case when owner_type = 'village' then owner_code_raw
+             when {{ credit_code_is_valid('owner_credit_code') }} then owner_credit_code end as owner_code,
+        case when owner_type = 'village' then regexp_full_match(coalesce(owner_code_raw, ''), '[0-9]{12}')
+             else {{ credit_code_is_valid('owner_credit_code') }} end as owner_code_valid,
+        region_code,
+        category,
+        method,
+        budget,
+        publish_date,
+        bid_deadline,
+        award_date,
+        _batch_date as batch_date,
+        _source_row as source_row,
+        _ingested_at as ingested_at
+    from latest
 )
 
-select
-    project_id,
-    system_id,
-    source_project_id,
-    name,
-    owner_type,
-    case when owner_type = 'village' then owner_code_raw
-         when {{ credit_code_is_valid('owner_credit_code') }} then owner_credit_code end as owner_code,
-    case when owner_type = 'village' then regexp_full_match(coalesce(owner_code_raw, ''), '[0-9]{12}')
-         else {{ credit_code_is_valid('owner_credit_code') }} end as owner_code_valid,
-    region_code,
-    category,
-    method,
-    budget,
-    publish_date,
-    bid_deadline,
-    award_date,
-    _batch_date as batch_date,
-    _source_row as source_row,
-    _ingested_at as ingested_at
-from latest
+{{ incremental_rows('new_rows', 'project_id') }}

@@ -4,10 +4,10 @@
     payee_ref, so it joins nothing. Payee names of persons stay out (restricted.person_identity).
     Incremental on what bronze has committed since the last build (macros/silver/incremental.sql). -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', on_schema_change='fail', unique_key='payment_id',
-          post_hook="{{ delete_superseded_rows(ref('stg_village_finance__village_payment')) }}") }}
+          post_hook="{{ delete_superseded_rows() }}") }}
 
 with candidates as (
-    {{ incremental_candidates(ref('stg_village_finance__village_payment'), ['_system_id', 'trim(payment_id)']) }}
+    {{ incremental_candidates(ref('stg_village_finance__village_payment')) }}
 ),
 
 staged as (
@@ -53,28 +53,32 @@ typed as (
              when id_number_valid then 'person'
              when credit_code_valid then 'company' end as payee_kind
     from checked
+),
+
+new_rows as (
+    select
+        payment_id,
+        system_id,
+        source_payment_id,
+        village_code,
+        payee_type,
+        payee_kind,
+        case when payee_kind = 'person' and id_number_valid then {{ person_ref('payee_id_number') }}
+             when payee_kind = 'company' and credit_code_valid then payee_credit_code
+        end as payee_ref,
+        case payee_kind when 'person' then id_number_valid
+                        when 'company' then credit_code_valid
+                        else false end as payee_id_valid,
+        case when payee_kind = 'company' then payee_name end as payee_org_name,
+        category,
+        purpose,
+        amount,
+        pay_date,
+        vproject_id,
+        _batch_date as batch_date,
+        _source_row as source_row,
+        _ingested_at as ingested_at
+    from typed
 )
 
-select
-    payment_id,
-    system_id,
-    source_payment_id,
-    village_code,
-    payee_type,
-    payee_kind,
-    case when payee_kind = 'person' and id_number_valid then {{ person_ref('payee_id_number') }}
-         when payee_kind = 'company' and credit_code_valid then payee_credit_code
-    end as payee_ref,
-    case payee_kind when 'person' then id_number_valid
-                    when 'company' then credit_code_valid
-                    else false end as payee_id_valid,
-    case when payee_kind = 'company' then payee_name end as payee_org_name,
-    category,
-    purpose,
-    amount,
-    pay_date,
-    vproject_id,
-    _batch_date as batch_date,
-    _source_row as source_row,
-    _ingested_at as ingested_at
-from typed
+{{ incremental_rows('new_rows', 'payment_id') }}

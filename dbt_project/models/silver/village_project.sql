@@ -2,10 +2,10 @@
     The contractor is a company (contractor_ref = credit code) or a person (person_ref).
     Incremental on what bronze has committed since the last build (macros/silver/incremental.sql). -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', on_schema_change='fail', unique_key='vproject_id',
-          post_hook="{{ delete_superseded_rows(ref('stg_village_finance__village_project')) }}") }}
+          post_hook="{{ delete_superseded_rows() }}") }}
 
 with candidates as (
-    {{ incremental_candidates(ref('stg_village_finance__village_project'), ['_system_id', 'trim(vproject_id)']) }}
+    {{ incremental_candidates(ref('stg_village_finance__village_project')) }}
 ),
 
 staged as (
@@ -34,21 +34,25 @@ latest as (
 typed as (
     select *, {{ party_kind('contractor_id_number', 'contractor_credit_code', 'contractor_type') }} as contractor_kind
     from latest
+),
+
+new_rows as (
+    select
+        vproject_id,
+        system_id,
+        source_vproject_id,
+        village_code,
+        name,
+        kind,
+        contractor_type,
+        contractor_kind,
+        {{ party_id_columns('contractor_id_number', 'contractor_credit_code', 'contractor_kind', 'contractor') }},
+        amount,
+        approved_date,
+        _batch_date as batch_date,
+        _source_row as source_row,
+        _ingested_at as ingested_at
+    from typed
 )
 
-select
-    vproject_id,
-    system_id,
-    source_vproject_id,
-    village_code,
-    name,
-    kind,
-    contractor_type,
-    contractor_kind,
-    {{ party_id_columns('contractor_id_number', 'contractor_credit_code', 'contractor_kind', 'contractor') }},
-    amount,
-    approved_date,
-    _batch_date as batch_date,
-    _source_row as source_row,
-    _ingested_at as ingested_at
-from typed
+{{ incremental_rows('new_rows', 'vproject_id') }}
