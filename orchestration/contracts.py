@@ -27,6 +27,8 @@ ENCODINGS = ("utf-8", "utf-8-sig", "gbk")
 DATE_STYLES = ("iso", "slash", "compact", "excel_serial")  # 2024-03-05, 2024/3/5, 20240305, 45356
 UNITS = ("yuan", "fen")
 MODES = ("snapshot", "increment", "monthly_snapshot")
+# The C loader reads the 153 contracts several times faster; same safe subset of YAML.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SYSTEM_ID = re.compile(r"^[a-z][a-z0-9_]{2,62}$")
 
 
@@ -191,7 +193,7 @@ def _format_error(path: Path, err: ValidationError) -> str:
 def load_contract(path: str | Path) -> Contract:
     path = Path(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         raise ContractError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(doc, dict):
