@@ -41,25 +41,26 @@ def test_sql_answers_are_the_oracle_answers(built_world, asked, macro, relatives
 
 
 def test_min_share_is_an_expression_of_the_anchor_row(built_world):
-    """A per-row threshold (as gold passes the one resolved for the record's region): a holding
-    counts at 0.05 and not at 1.01; legal rep ties do not depend on it."""
+    """A per-row threshold (as gold passes the one resolved for the record's region): a person's
+    own holding counts at 0.05 and not at 1.01."""
     (holding,) = built_world.query("""
-        select from_ref, to_ref, share_ratio, coalesce(valid_from, date '2026-01-01') as d
-        from silver.relation
+        select from_ref, to_ref, share_ratio, valid_from as d
+        from silver.relation as r
         where relation_type = 'shareholder' and share_ratio >= 0.05 and valid_from is not null
-            and not exists (select 1 from silver.relation l where l.relation_type = 'legal_rep'
-                            and l.to_ref = relation.to_ref)
+            and not exists (select 1 from silver.relation as l where l.relation_type = 'legal_rep'
+                            and l.to_ref = r.to_ref and l.from_ref = r.from_ref)
         order by relation_key limit 1""")
     sql = compiled_inline(built_world, """
         with anchors as (
             select * from (values (1, 0.05), (2, 1.01)) as t(question_no, threshold)
             cross join (select '{ref}' as anchor_ref, date '{d}' as at_date)
         )
-        select question_no, party_ref from ({{{{ related_parties('anchors', 'anchor_ref', 'at_date', 'threshold') }}}})
+        select question_no, party_ref, relation_path
+        from ({{{{ related_parties('anchors', 'anchor_ref', 'at_date', 'threshold') }}}})
     """.format(ref=holding["from_ref"], d=holding["d"]))
     import duckdb
 
     with duckdb.connect(str(built_world.lake / "warehouse.duckdb"), read_only=True) as con:
         rows = set(con.execute(sql).fetchall())
-    assert (1, holding["to_ref"]) in rows
-    assert (2, holding["to_ref"]) not in rows
+    assert (1, holding["to_ref"], "self→shareholder") in rows
+    assert (2, holding["to_ref"], "self→shareholder") not in rows

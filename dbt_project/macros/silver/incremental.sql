@@ -1,6 +1,7 @@
 {#-
-  Incremental event entities (payments, bids, contracts, projects, procurement, leases, claims,
-  contributions, attendance, purchases, prescriptions): a build reads only what bronze has
+  Incremental silver entities (all of them: the event entities, payments, attendance,
+  prescriptions, purchases, contributions, are the large ones; the registries follow the same
+  rule, the latest delivery of a key winning): a build reads only what bronze has
   committed since the previous build, judged by the bronze lineage column _ingested_at (not by
   _batch_date), so a corrected re-delivery of an old date, which bronze rewrites with a new
   _ingested_at, is picked up like a new day. Assumes builds and ingestion do not overlap (the

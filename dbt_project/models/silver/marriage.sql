@@ -1,7 +1,15 @@
 {#- Marriages of the marriage registry, one row per marriage record. Spouses of P at D (models.md):
     a row with P on either side, registered on or before D and dissolved_date null or after D; the
-    relation model turns each row into two dated spouse edges. -#}
-with staged as (
+    relation model turns each row into two dated spouse edges.
+    Incremental on what bronze has committed since the last build (macros/silver/incremental.sql). -#}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', on_schema_change='fail', unique_key='marriage_id',
+          post_hook="{{ delete_superseded_rows() }}") }}
+
+with candidates as (
+    {{ incremental_candidates(ref('stg_marriage_registry__marriage')) }}
+),
+
+staged as (
     select
         {{ qualified_id('_system_id', 'marriage_id') }} as marriage_id,
         _system_id as system_id,
@@ -12,21 +20,26 @@ with staged as (
         _batch_date,
         _ingested_at,
         _source_row
-    from {{ ref('stg_marriage_registry__marriage') }}
+    from candidates
 ),
 
 latest as (
     {{ latest_per_key('staged', ['marriage_id']) }}
+),
+
+new_rows as (
+    select
+        marriage_id,
+        system_id,
+        {{ person_id_columns('person_a_id_number', 'person_a') }},
+        {{ person_id_columns('person_b_id_number', 'person_b') }},
+        registered_date,
+        dissolved_date,
+        registered_date is not null as holds_interval,
+        _batch_date as batch_date,
+        _source_row as source_row,
+        _ingested_at as ingested_at
+    from latest
 )
 
-select
-    marriage_id,
-    system_id,
-    {{ person_id_columns('person_a_id_number', 'person_a') }},
-    {{ person_id_columns('person_b_id_number', 'person_b') }},
-    registered_date,
-    dissolved_date,
-    registered_date is not null as holds_interval,
-    _batch_date as batch_date,
-    _source_row as source_row
-from latest
+{{ incremental_rows('new_rows', 'marriage_id') }}

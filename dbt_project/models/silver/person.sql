@@ -1,7 +1,15 @@
 {#- Registered persons of the household registry (latest snapshot plus change rows), one row per
     person. household_id is qualified by the registry's system id; names and raw id_numbers are
-    in restricted.person_identity only. -#}
-with staged as (
+    in restricted.person_identity only.
+    Incremental on what bronze has committed since the last build (macros/silver/incremental.sql). -#}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', on_schema_change='fail', unique_key='person_key',
+          post_hook="{{ delete_superseded_rows() }}") }}
+
+with candidates as (
+    {{ incremental_candidates(ref('stg_household_registry__person')) }}
+),
+
+staged as (
     select
         _system_id as system_id,
         {{ normalise_id_number('id_number') }} as id_number,
@@ -14,7 +22,7 @@ with staged as (
         _batch_date,
         _ingested_at,
         _source_row
-    from {{ ref('stg_household_registry__person') }}
+    from candidates
 ),
 
 latest as (
@@ -24,19 +32,24 @@ latest as (
 checked as (
     select *, {{ id_number_is_valid('id_number') }} as id_number_valid
     from latest
+),
+
+new_rows as (
+    select
+        {{ pseudonymous_key('system_id', 'id_number', []) }} as person_key,
+        system_id,
+        case when id_number_valid then {{ person_ref('id_number') }} end as person_ref,
+        id_number_valid,
+        gender,
+        birth_date,
+        household_id,
+        relation_to_head,
+        region_code,
+        village_code,
+        _batch_date as batch_date,
+        _source_row as source_row,
+        _ingested_at as ingested_at
+    from checked
 )
 
-select
-    {{ pseudonymous_key('system_id', 'id_number', []) }} as person_key,
-    system_id,
-    case when id_number_valid then {{ person_ref('id_number') }} end as person_ref,
-    id_number_valid,
-    gender,
-    birth_date,
-    household_id,
-    relation_to_head,
-    region_code,
-    village_code,
-    _batch_date as batch_date,
-    _source_row as source_row
-from checked
+{{ incremental_rows('new_rows', 'person_key') }}

@@ -1,6 +1,14 @@
 {#- Real estate of the property registry (monthly full snapshots: the latest wins), one row per
-    property; the owner by owner_ref as in vehicle. -#}
-with staged as (
+    property; the owner by owner_ref as in vehicle.
+    Incremental on what bronze has committed since the last build (macros/silver/incremental.sql). -#}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', on_schema_change='fail', unique_key='property_id',
+          post_hook="{{ delete_superseded_rows() }}") }}
+
+with candidates as (
+    {{ incremental_candidates(ref('stg_property_registry__property')) }}
+),
+
+staged as (
     select
         {{ qualified_id('_system_id', 'property_id') }} as property_id,
         _system_id as system_id,
@@ -13,7 +21,7 @@ with staged as (
         _batch_date,
         _ingested_at,
         _source_row
-    from {{ ref('stg_property_registry__property') }}
+    from candidates
 ),
 
 latest as (
@@ -23,17 +31,22 @@ latest as (
 typed as (
     select *, {{ party_kind('owner_id_number', 'owner_credit_code', 'null') }} as owner_kind
     from latest
+),
+
+new_rows as (
+    select
+        property_id,
+        system_id,
+        source_property_id,
+        owner_kind,
+        {{ party_id_columns('owner_id_number', 'owner_credit_code', 'owner_kind', 'owner') }},
+        region_code,
+        area_m2,
+        registered_date,
+        _batch_date as batch_date,
+        _source_row as source_row,
+        _ingested_at as ingested_at
+    from typed
 )
 
-select
-    property_id,
-    system_id,
-    source_property_id,
-    owner_kind,
-    {{ party_id_columns('owner_id_number', 'owner_credit_code', 'owner_kind', 'owner') }},
-    region_code,
-    area_m2,
-    registered_date,
-    _batch_date as batch_date,
-    _source_row as source_row
-from typed
+{{ incremental_rows('new_rows', 'property_id') }}
