@@ -166,8 +166,8 @@ def query(lake, sql: str) -> list[dict]:
 
 def test_sm03_alerts_exactly_the_positives(built):
     lake, _, _ = built
-    alerts = query(lake, "select * from gold.alerts where primary_key like 'village_finance_330100:P-%' "
-                         "order by primary_key")
+    alerts = query(lake, "select * from gold.alerts where model_id = 'SM03' "
+                         "and primary_key like 'village_finance_330100:P-%' order by primary_key")
     assert [(a["model_id"], a["primary_key"], a["rule_branch"], a["severity"]) for a in alerts] == [
         ("SM03", "village_finance_330100:P-CADRE", "cadre", "red"),
         ("SM03", "village_finance_330100:P-OFFICIAL", "official", "red"),

@@ -1,5 +1,7 @@
 """`powertrace run` end to end on the SF 0.01 world: landing → bronze → silver → gold → published,
-recorded in a persistent Dagster instance, with a summary whose figures reconcile."""
+recorded in a persistent Dagster instance, with a summary whose figures reconcile; then
+`powertrace evaluate --fail-under 0.95` on it. The world is seed 7, not the development seed
+(settings.DEFAULT_SEED), so CI evaluates a world the models were not tuned on."""
 from __future__ import annotations
 
 import shutil
@@ -61,3 +63,13 @@ def test_run_is_recorded_in_the_persistent_instance(ran_lake):
         runs = instance.get_runs()
         assert [r.job_name for r in runs] == ["main_job"]
         assert runs[0].status == DagsterRunStatus.SUCCESS
+
+
+def test_evaluate_passes_the_bar_for_every_model_and_branch(ran_lake):
+    lake, _, _ = ran_lake
+    result = CliRunner().invoke(main, ["--lake", str(lake), "evaluate", "--fail-under", "0.95"])
+    assert result.exit_code == 0, result.output[-4000:]
+    written = pl.read_parquet(next((lake / "evaluation").glob("*.parquet")))
+    per_model = written.filter(pl.col("rule_branch") == "*")
+    assert {f"SM{n:02d}" for n in range(1, 11)} <= set(per_model["model_id"])
+    assert per_model.filter(pl.col("truth") > 0).height >= 10
