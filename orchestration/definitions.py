@@ -10,6 +10,7 @@ import dagster as dg
 from orchestration.assets.bronze import bronze_assets
 from orchestration.assets.dbt import build_dbt_assets, dbt_resource
 from orchestration.assets.publish import published_alerts
+from orchestration.assets.restricted import restricted_person_identity
 from orchestration.automation.sensors import landing_sensor
 
 MAIN_JOB = "main_job"
@@ -20,7 +21,7 @@ main_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*bronze_assets(), build_dbt_assets(), published_alerts],
+    assets=[*bronze_assets(), build_dbt_assets(), published_alerts, restricted_person_identity],
     jobs=[main_job],
     sensors=[landing_sensor],
     resources={"dbt": dbt_resource()},

@@ -44,8 +44,10 @@ class PowertraceTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         fqn = dbt_resource_props.get("fqn", [])
-        if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot") and len(fqn) > 1:
-            return fqn[1]  # staging | silver | gold | ...
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"  # model_thresholds and friends: configuration, not a layer
+        if dbt_resource_props["resource_type"] in ("model", "snapshot") and len(fqn) > 2:
+            return fqn[1]  # staging | silver | gold | restricted
         return super().get_group_name(dbt_resource_props)
 
 
