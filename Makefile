@@ -25,7 +25,7 @@ run: setup
 
 test: setup
 	$(BIN)/powertrace prepare
-	$(BIN)/pytest -q -n 2 --timeout 900
+	$(BIN)/pytest -q -n 2 --timeout 900 --durations=12
 
 test-fast: setup
 	$(BIN)/pytest -q -m "not slow"
