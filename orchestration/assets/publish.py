@@ -20,7 +20,7 @@ def read_warehouse_table(warehouse: Path, relation: str):
     import duckdb
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(f"select * from {relation}").fetch_arrow_table()
+        return con.execute(f"select * from {relation}").to_arrow_table()
 
 
 def relation_name(model: str) -> str:
@@ -57,7 +57,7 @@ def _commit_properties(run_id: str):
 def published_alerts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     zones = Zones()
     table = read_warehouse_table(zones.warehouse, relation_name("alerts"))
-    version = publish_table(table, zones.published / "alerts", run_id=context.run_id)
+    version = publish_table(table, zones.published / "alerts", run_id=context.run.run_id)
     counts = {}
     if table.num_rows:
         import polars as pl

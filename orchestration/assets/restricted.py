@@ -36,5 +36,5 @@ def publish_restricted(lake: str | Path | None = None, *, run_id: str = "manual"
           pool=DUCKDB_POOL, kinds={"delta"},
           description="RESTRICTED re-identification table (person_ref → id_number, name) for the alert service.")
 def restricted_person_identity(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    published = publish_restricted(run_id=context.run_id)
+    published = publish_restricted(run_id=context.run.run_id)
     return dg.MaterializeResult(metadata=published)
