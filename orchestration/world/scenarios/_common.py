@@ -100,6 +100,18 @@ def planting_count(world: World) -> int:
     return max(24, math.ceil(2400 * world.scale))
 
 
+def plant_situations(planter, situations: dict[str, dict[bool, list[str]]], n: int) -> None:
+    """Cycle through each branch's named situations, positives and decoys apart, calling
+    ``planter.branch_<branch>(name, positive)`` until ``planter.registered[(branch, positive)]``
+    reaches ``n`` (a situation may register several alerts, or none)."""
+    for branch, by_outcome in situations.items():
+        for positive, names in by_outcome.items():
+            i = 0
+            while planter.registered[(branch, positive)] < n:
+                getattr(planter, f"branch_{branch}")(names[i % len(names)], positive)
+                i += 1
+
+
 def money(value: float) -> Decimal:
     return Decimal(f"{value:.2f}")
 

@@ -23,7 +23,7 @@ import polars as pl
 from orchestration.world.core import COUNTIES, WORLD_END, World
 from orchestration.world.scenarios._common import (
     alerts_frame, money, month_add, month_first, month_last, month_of, new_household, new_org_code,
-    person_name, planting_count, world_months,
+    person_name, plant_situations, planting_count, world_months,
 )
 from orchestration.world.scenarios._relations import Relations
 
@@ -215,11 +215,4 @@ class _Planter:
 
 
 def plant(world: World) -> None:
-    planter = _Planter(world)
-    n = planting_count(world)
-    for branch, by_outcome in SITUATIONS.items():
-        for positive, names in by_outcome.items():
-            i = 0
-            while planter.registered[(branch, positive)] < n:
-                getattr(planter, f"branch_{branch}")(names[i % len(names)], positive)
-                i += 1
+    plant_situations(_Planter(world), SITUATIONS, planting_count(world))
