@@ -18,6 +18,7 @@ COMMANDS = {
     "quarantine": ("orchestration.ingest.cli:quarantine", "Inspect and replay quarantined rows."),
     "prepare": ("orchestration.run_cli:prepare", "Generate dbt sources and build the dbt manifest."),
     "run": ("orchestration.run_cli:run", "Run the main job end to end through Dagster and summarise."),
+    "publish": ("orchestration.publish.cli:publish", "Publication history and rollback of the consumer tables."),
     "evaluate": ("orchestration.evaluate:evaluate_command", "Precision and recall of published alerts against the world's truth."),
     "new-model": ("orchestration.scaffold:new_model", "Scaffold a supervision model: SQL, YAML (shadow) and unit-test stub."),
     "serve": ("orchestration.service.cli:serve", "Serve the alert API, payment check and triage page."),

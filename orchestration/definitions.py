@@ -1,7 +1,8 @@
-"""The powertrace code location: one Definitions assembled from the registry and the dbt manifest.
+"""The powertrace code location: one Definitions assembled from the registry, the dbt manifest and
+the expectation suites.
 
-Loading this module imports Dagster and dagster-dbt, reads the YAML registry and the prepared
-dbt manifest, and nothing else: no data, no Great Expectations, no dbt parse.
+Loading this module imports Dagster and dagster-dbt, reads the YAML registry, the suites and the
+prepared dbt manifest, and nothing else: no data, no Great Expectations, no dbt parse.
 """
 from __future__ import annotations
 
@@ -9,20 +10,23 @@ import dagster as dg
 
 from orchestration.assets.bronze import bronze_assets
 from orchestration.assets.dbt import build_dbt_assets, dbt_resource
-from orchestration.assets.publish import published_alerts
-from orchestration.assets.restricted import restricted_person_identity
+from orchestration.assets.feedback import disposition_feedback_export
+from orchestration.assets.gates import build_gate_checks
+from orchestration.assets.publish import build_publication
+from orchestration.automation.notify import notification_sensors
 from orchestration.automation.sensors import landing_sensor
 
 MAIN_JOB = "main_job"
 
 main_job = dg.define_asset_job(
     MAIN_JOB, selection=dg.AssetSelection.all(),
-    description="Landing → bronze → silver → gold → gates → published alerts.",
+    description="Landing → bronze → silver → gold → quality gates → published alerts.",
 )
 
 defs = dg.Definitions(
-    assets=[*bronze_assets(), build_dbt_assets(), published_alerts, restricted_person_identity],
+    assets=[disposition_feedback_export, *bronze_assets(), build_dbt_assets(), build_publication()],
+    asset_checks=[build_gate_checks()],
     jobs=[main_job],
-    sensors=[landing_sensor],
+    sensors=[landing_sensor, *notification_sensors],
     resources={"dbt": dbt_resource()},
 )

@@ -116,3 +116,28 @@ def normalise_phone(raw: str | None) -> str | None:
     if len(national) >= 9 and national[0] not in "01":
         national = "0" + national
     return national or None
+
+
+# A run of 15 or 18 id characters not inside a longer alphanumeric token (person_refs are hex:
+# their digit runs are bounded by letters). Spaces are removed before matching.
+_ID_SHAPED = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+
+
+def id_numbers_in(text: str) -> list[str]:
+    """The id numbers written anywhere in ``text``, in any spelling (full-width, spaced, lowercase
+    x, legacy 15 digits): id-shaped runs that normalise to a number with the right check
+    character, a province code (11-65) and a real birth date. An all-digit credit code fails at
+    least one of these. The no-raw-identity gate and its tests scan published tables with it."""
+    import datetime as dt
+
+    found = []
+    for match in _ID_SHAPED.finditer(_SPACES.sub("", text.translate(_ID_FULL_WIDTH))):
+        ident = normalise_id_number(match.group(1))
+        if not id_number_is_valid(ident) or not 11 <= int(ident[:2]) <= 65:
+            continue
+        try:
+            dt.date(int(ident[6:10]), int(ident[10:12]), int(ident[12:14]))
+        except ValueError:
+            continue
+        found.append(match.group(1))
+    return found

@@ -1,9 +1,11 @@
 """Where things live. One setting places all data: the lake.
 
 - data: ``--lake DIR`` or ``POWERTRACE_LAKE`` (default ``<project>/lake``); every zone
-  (landing, bronze, quarantine, ledger, published, restricted, truth, warehouse) is below it.
+  (landing, bronze, quarantine, ledger, published, restricted, truth, warehouse, gates, publications) is below it.
 - tool state: ``POWERTRACE_STATE`` (default ``<project>/.state``) holds the Dagster instance
   (``dagster/``, used unless ``DAGSTER_HOME`` is set) and the dbt ``target/`` and logs.
+- ops notification: ``POWERTRACE_WEBHOOK_URL`` receives failed runs and gates as JSON
+  (``orchestration/automation/notify.py``); unset, its sensors are stopped and only log.
 """
 from __future__ import annotations
 
@@ -57,6 +59,10 @@ class Zones:
     restricted = property(lambda self: self.root / "restricted")
     truth = property(lambda self: self.root / "truth")
     warehouse = property(lambda self: self.root / "warehouse.duckdb")
+    # gate results per run (Delta) and the Great Expectations Data Docs ops open in a browser
+    gates = property(lambda self: self.root / "gates")
+    # one row per run and published table: versions, gate results, bronze versions (history, rollback)
+    publications = property(lambda self: self.root / "publications")
 
     def bronze_table(self, system_id: str, entity: str) -> Path:
         return self.bronze / system_id / entity

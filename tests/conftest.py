@@ -11,9 +11,18 @@ import pytest
 def small_world(tmp_path_factory) -> Path:
     """A lake holding the synthetic world at SF 0.01, seed 7 (landing/ and truth/), built once
     per test session with the shipped registry, every scenario module and the default defects."""
+    import os
+    import shutil
+
     from orchestration.world.generate import generate
 
     lake = tmp_path_factory.mktemp("small_world")
+    # POWERTRACE_TEST_WORLD: a folder holding that world already (landing/, truth/), copied instead
+    # of generated; saves a minute per local session. CI leaves it unset.
+    if os.environ.get("POWERTRACE_TEST_WORLD"):
+        for zone in ("landing", "truth"):
+            shutil.copytree(Path(os.environ["POWERTRACE_TEST_WORLD"]) / zone, lake / zone)
+        return lake
     generate(lake, 0.01, 7, progress=False)
     return lake
 

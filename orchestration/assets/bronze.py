@@ -8,18 +8,20 @@ and a 154th contract file appears here with no Python change. A system's tables 
 together (a batch is one delivery), so selecting one table of a system ingests them all.
 
 Each asset carries a blocking asset check ``ledger_reconciles``: every landed record is in bronze
-or in quarantine (records sent, per the manifest or counted, = bronze rows + quarantined rows).
-A stale source (no batch within its contract's freshness) is a warning in the materialisation's
-metadata and log, never a failure.
+or in quarantine (records sent, per the manifest or counted, = bronze rows + quarantined rows),
+and a check ``fresh`` from its contract's ``freshness_days``: a stale source fails it with
+severity WARN, visible in the UI, never blocking.
 """
 from collections import defaultdict
 
 import dagster as dg
 
+from orchestration.assets.feedback import LANDING_UPSTREAMS
 from orchestration.contracts import Contract, registry
 from orchestration.settings import lake_dir
 
 LEDGER_CHECK = "ledger_reconciles"
+FRESHNESS_CHECK = "fresh"
 
 
 def bronze_key(system_id: str, table: str) -> dg.AssetKey:
@@ -33,6 +35,7 @@ def system_keys(contract: Contract) -> list[dg.AssetKey]:
 def _spec(c: Contract, table: str) -> dg.AssetSpec:
     return dg.AssetSpec(
         bronze_key(c.system_id, table),
+        deps=LANDING_UPSTREAMS.get(c.system_id, ()),  # assets that write this system's deliveries
         group_name=f"bronze_{c.kind}",
         description=f"{c.name} ({c.department}): {table} → {c.tables[table].entity}",
         kinds={"delta", c.delivery.format},
@@ -48,9 +51,12 @@ def _bronze_kind(kind: str, contracts: list[Contract]) -> dg.AssetsDefinition:
     @dg.multi_asset(
         name=f"bronze_{kind}",
         specs=[_spec(c, t) for c, t in by_key.values()],
-        check_specs=[dg.AssetCheckSpec(LEDGER_CHECK, asset=k, blocking=True,
-                                       description="records sent = rows in bronze + rows quarantined, per file")
-                     for k in by_key],
+        check_specs=[spec for k, (c, _) in by_key.items() for spec in (
+            dg.AssetCheckSpec(LEDGER_CHECK, asset=k, blocking=True,
+                              description="records sent = rows in bronze + rows quarantined, per file"),
+            dg.AssetCheckSpec(FRESHNESS_CHECK, asset=k, description=(
+                f"a batch within {c.delivery.freshness_days} day(s) of the newest landed batch "
+                "(warns, never blocks)")))],
         can_subset=True,
     )
     def ingest_kind(context: dg.AssetExecutionContext):
@@ -80,6 +86,11 @@ def _bronze_kind(kind: str, contracts: list[Contract]) -> dg.AssetsDefinition:
                                if not f.reconciled and f.table_name in (name, None)]
                     yield dg.AssetCheckResult(asset_key=key, check_name=LEDGER_CHECK, passed=not failing,
                                               metadata={**figures, "unreconciled_files": dg.MetadataValue.json(failing)})
+                if dg.AssetCheckKey(key, FRESHNESS_CHECK) in checks:
+                    yield dg.AssetCheckResult(asset_key=key, check_name=FRESHNESS_CHECK, passed=result.stale is None,
+                                              severity=dg.AssetCheckSeverity.WARN, description=result.stale,
+                                              metadata={"latest_batch": str(result.latest_batch),
+                                                        "freshness_days": contract.delivery.freshness_days})
 
     return ingest_kind
 

@@ -1,68 +1,73 @@
-"""Publication: gold tables leave the private warehouse as Delta tables under ``<lake>/published/``.
+"""Publication as one Dagster step: the consumer tables under ``<lake>/published/`` and the
+restricted re-identification table, from the audited warehouse (orchestration/publish/).
 
-Consumers (the alert service, downstream departments) read only these, never the warehouse file.
-A Delta overwrite is one atomic commit, so a reader sees the previous or the new version of a
-table, never a mix.
+The step runs after the quality gates (the blocking alerts gate makes it wait for the gate
+step) and publishes only what the gates of its own run allow; without gate results for its run
+it refuses, so nothing reaches consumers unaudited.
 """
-
-from pathlib import Path
 
 import dagster as dg
 
 from orchestration.assets.dbt import DUCKDB_POOL
+from orchestration.publish.core import CONSUMER_TABLES, DOMAINS
+from orchestration.publish.plan import SOURCE_MODELS
 from orchestration.settings import Zones
 
-ALERTS_KEY = dg.AssetKey(["published", "alerts"])
+# Not ["restricted", "person_identity"]: that is the dbt model in the warehouse, this the lake copy.
+PERSON_IDENTITY_KEY = dg.AssetKey(["lake_restricted", "person_identity"])
+
+# Who reads what (shown in the UI).
+DESCRIPTIONS = {
+    "alerts": "All alerts of live supervision models (alert contract of models.md; stale flags for held-back models).",
+    "alerts_red": "Red alerts, for the discipline inspection commission.",
+    **{f"alerts_yellow_{d}": f"Yellow alerts of the {d} domain, for its regulating department." for d in DOMAINS},
+    "ineligible_payees": "The real-time payment check's index (SM03 semantics), read by the alert service.",
+    "scorecard": "Per model, rule branch and county: alerts, dispositions and verified-hit rate.",
+    "coverage": "Per model and county: inputs present, fresh and gated green (no alerts vs no data).",
+}
 
 
-def read_warehouse_table(warehouse: Path, relation: str):
-    """A gold relation as an Arrow table, through a read-only connection (dbt is the only writer)."""
-    import duckdb
-
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(f"select * from {relation}").to_arrow_table()
+def published_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(["published", table])
 
 
-def relation_name(model: str) -> str:
-    """The warehouse relation of a dbt model, as the prepared manifest names it."""
-    import json
+def _specs() -> list[dg.AssetSpec]:
+    from orchestration.assets.gates import model_key
 
-    from orchestration.assets.dbt import manifest_path
-
-    nodes = json.loads(manifest_path().read_text())["nodes"]
-    for node in nodes.values():
-        if node["resource_type"] == "model" and node["name"] == model:
-            return node["relation_name"]
-    raise KeyError(f"dbt model {model!r} is not in the manifest")
-
-
-def publish_table(table, target: Path, *, run_id: str) -> int:
-    """Overwrite one published Delta table in a single commit; returns its new version."""
-    from deltalake import DeltaTable, write_deltalake
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_deltalake(str(target), table, mode="overwrite", schema_mode="overwrite",
-                    commit_properties=_commit_properties(run_id))
-    return DeltaTable(str(target)).version()
+    specs = [dg.AssetSpec(published_key(t), deps=[model_key(SOURCE_MODELS.get(t, "alerts"))], group_name="published",
+                          kinds={"delta"}, description=DESCRIPTIONS[t], skippable=True) for t in CONSUMER_TABLES]
+    specs.append(dg.AssetSpec(PERSON_IDENTITY_KEY, deps=[model_key("person_identity")], group_name="restricted",
+                              kinds={"delta"}, skippable=True,
+                              description="RESTRICTED re-identification table (person_ref → id_number, name) "
+                                          "for the alert service, under <lake>/restricted/."))
+    return specs
 
 
-def _commit_properties(run_id: str):
-    from deltalake import CommitProperties
+def build_publication() -> dg.AssetsDefinition:
+    @dg.multi_asset(name="publication", specs=_specs(), pool=DUCKDB_POOL)
+    def publication(context: dg.AssetExecutionContext):
+        from orchestration.publish.core import PublicationError, publish_gated
+        from orchestration.publish.restricted import publish_restricted
+        from orchestration.warehouse import upstream_models
 
-    return CommitProperties(custom_metadata={"powertrace.run_id": run_id})
+        run_id = context.run.run_id
+        try:
+            published = publish_gated(Zones(), run_id, log=context.log.info)
+        except PublicationError as exc:
+            raise dg.Failure(str(exc)) from None
+        plan = published.plan
+        for table, version in published.versions.items():
+            if version is None:
+                continue
+            metadata = {"rows": published.rows[table], "delta_version": version, "run_id": run_id,
+                        "as_of": str(published.as_of)}
+            if table == "alerts":
+                metadata["stale_models"] = dg.MetadataValue.json(plan.held_models)
+            yield dg.MaterializeResult(asset_key=published_key(table), metadata=metadata)
+        identity_inputs = upstream_models("person_identity") & plan.failed_tables
+        if identity_inputs:
+            context.log.warning(f"restricted person_identity held back: {', '.join(sorted(identity_inputs))} failed")
+        else:
+            yield dg.MaterializeResult(asset_key=PERSON_IDENTITY_KEY, metadata=publish_restricted(run_id=run_id))
 
-
-@dg.asset(key=ALERTS_KEY, deps=[dg.AssetKey(["gold", "alerts"])], group_name="published", pool=DUCKDB_POOL,
-          kinds={"delta"}, description="All alerts of live supervision models, in the alert contract of models.md.")
-def published_alerts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    zones = Zones()
-    table = read_warehouse_table(zones.warehouse, relation_name("alerts"))
-    version = publish_table(table, zones.published / "alerts", run_id=context.run.run_id)
-    counts = {}
-    if table.num_rows:
-        import polars as pl
-
-        frame = pl.from_arrow(table).group_by("model_id", "severity").len().sort("model_id", "severity")
-        counts = {f"{r['model_id']}/{r['severity']}": r["len"] for r in frame.iter_rows(named=True)}
-    return dg.MaterializeResult(metadata={"rows": table.num_rows, "delta_version": version,
-                                          "alerts_by_model": dg.MetadataValue.json(counts)})
+    return publication

@@ -63,6 +63,7 @@ class SystemIngestResult:
     batches: list[dt.date]                               # batch dates ingested by this call
     files: list[FileOutcome] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)   # renamed/missing headers, skipped folders, freshness
+    stale: str | None = None                             # the freshness warning, when the system is late
     latest_batch: dt.date | None = None                  # newest batch folder landed for the system
 
     @property
@@ -195,9 +196,9 @@ def ingest_system(contract: Contract, lake: Path, *, batch_dates: list[dt.date] 
         run = _Run(contract, lake, manifest_records(lake, sid), dt.datetime.now(dt.timezone.utc), log, warnings)
         _write(run, selected)
         result.files = run.outcomes
-    stale = freshness(contract, lake, as_of or latest_landed_date(lake) or dt.date.today())
-    if stale:
-        warnings.append(stale)
+    result.stale = freshness(contract, lake, as_of or latest_landed_date(lake) or dt.date.today())
+    if result.stale:
+        warnings.append(result.stale)
     for w in warnings:
         log(f"warning: {w}")
     return result

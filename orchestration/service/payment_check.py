@@ -7,7 +7,7 @@ SM03 (models.md): a village_payment of category work_subsidy whose payee, at pay
 - an **official in post** anywhere (branch ``official``): a public_official row valid at pay_date.
 
 So each source row becomes one *ineligibility interval* of its person (the published table
-``ineligible_payees``, built by ``build_ineligible_payees``):
+``ineligible_payees``, built by the dbt model ``gold/village/ineligible_payees``):
 - cadre row -> (person_ref, 'cadre', village_code, max(term_start, salaried_from), term_end);
   no interval when salaried_from is null (never salaried) or the term has no start, and none when
   salaried_from falls after term_end (never salaried within that term). Each row is judged alone:
@@ -81,36 +81,6 @@ def category_aliases() -> dict[str, str]:
 def canonical_category(raw: str) -> str | None:
     """The canonical category of a canonical value or a native label; None when unknown."""
     return category_aliases().get(raw.strip())
-
-
-# --------------------------------------------------------------------------- building the index
-def build_ineligible_payees(cadres: pl.DataFrame, officials: pl.DataFrame, key: str | None = None) -> pl.DataFrame:
-    """The ``ineligible_payees`` table (tables.INELIGIBLE_PAYEES) from canonical rows.
-
-    ``cadres``: village_cadre rows (id_number, village_code, term_start, term_end, salaried_from);
-    ``officials``: public_official rows (id_number, start_date, end_date). id_numbers may be in
-    any source spelling: they are normalised, and rows whose id fails its check are left out
-    (they join nothing in silver either)."""
-    cadre_rows = (cadres.filter(pl.col("term_start").is_not_null() & pl.col("salaried_from").is_not_null())
-                  .select(pl.col("id_number"), pl.lit("cadre").alias("branch"),
-                          pl.col("village_code").str.strip_chars(),
-                          pl.max_horizontal("term_start", "salaried_from").alias("valid_from"),
-                          pl.col("term_end").alias("valid_to"))
-                  .filter(pl.col("valid_to").is_null() | (pl.col("valid_from") <= pl.col("valid_to"))))
-    official_rows = (officials.filter(pl.col("start_date").is_not_null())
-                     .select(pl.col("id_number"), pl.lit("official").alias("branch"),
-                             pl.lit(None, dtype=pl.Utf8).alias("village_code"),
-                             pl.col("start_date").alias("valid_from"), pl.col("end_date").alias("valid_to")))
-    rows = pl.concat([cadre_rows, official_rows])
-    refs = {}
-    for raw in rows["id_number"].unique().to_list():
-        normalised = identity.normalise_id_number(raw)
-        refs[raw] = person_ref(normalised, key=key) if identity.id_number_is_valid(normalised) else None
-    rows = rows.with_columns(pl.col("id_number").replace_strict(refs, default=None, return_dtype=pl.Utf8)
-                             .alias("person_ref"))
-    return (rows.filter(pl.col("person_ref").is_not_null())
-            .select(tables.INELIGIBLE_PAYEES.names).unique()
-            .sort("person_ref", "branch", "village_code", "valid_from", nulls_last=True))
 
 
 # --------------------------------------------------------------------------- the index in memory

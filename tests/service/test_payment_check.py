@@ -1,14 +1,11 @@
 """The real-time payment check (SM03 before payment) and the ineligible-payee index it reads."""
 from __future__ import annotations
 
-import datetime as dt
-
-import polars as pl
 import pytest
 
 from orchestration.service import tables
-from orchestration.service.payment_check import build_ineligible_payees, canonical_category
-from service_helpers import CADRE_ID, CADRE_REF, COMPANY, KEY, OFFICIAL_ID, auth
+from orchestration.service.payment_check import canonical_category
+from service_helpers import CADRE_ID, COMPANY, KEY, OFFICIAL_ID, auth
 
 XIHU_VILLAGE = "330106001001"
 OTHER_VILLAGE = "330106002001"
@@ -98,29 +95,6 @@ def test_a_new_index_is_used_without_restart(lake, service, client, tokens):
     service.lake.refresh()
     assert check(client, tokens.payment).json()["index_version"] == 1
     assert decision(client, tokens.payment) == ("allow", "eligible")
-
-
-# --------------------------------------------------------------------------- building the index
-def test_index_intervals_follow_sm03():
-    d = dt.date
-    cadres = pl.DataFrame({
-        "id_number": [CADRE_ID, "330120630404004", OFFICIAL_ID, OFFICIAL_ID, "33012019630404004Y", CADRE_ID],
-        "village_code": [" 330106001001 ", "330106002001", "330106001001", "330106003001", "330106001001", "330106004001"],
-        "term_start": [d(2021, 3, 1), d(2021, 3, 1), d(2021, 3, 1), d(2016, 3, 1), d(2021, 3, 1), None],
-        "term_end": [None, d(2024, 2, 28), None, d(2021, 2, 28), None, None],
-        "salaried_from": [d(2024, 1, 1), d(2020, 1, 1), None, d(2022, 1, 1), d(2021, 3, 1), d(2021, 3, 1)],
-    })
-    officials = pl.DataFrame({"id_number": [OFFICIAL_ID, CADRE_ID], "start_date": [d(2020, 1, 1), None],
-                              "end_date": [d(2026, 6, 30), None]})
-    index = build_ineligible_payees(cadres, officials, key=KEY)
-    assert index.schema.names() == tables.INELIGIBLE_PAYEES.names
-    rows = {(r["branch"], r["village_code"], r["valid_from"], r["valid_to"]) for r in index.to_dicts()}
-    assert rows == {
-        ("cadre", "330106001001", d(2024, 1, 1), None),           # paid from salaried_from; village trimmed
-        ("cadre", "330106002001", d(2021, 3, 1), d(2024, 2, 28)),  # salaried before the term: from term_start
-        ("official", None, d(2020, 1, 1), d(2026, 6, 30)),
-    }   # never salaried, salaried only after the term, invalid id, no term start, no post start: no interval
-    assert set(index.filter(pl.col("branch") == "cadre")["person_ref"]) == {CADRE_REF}
 
 
 def test_fast_path_and_route_answer_alike(lake, store, tokens):

@@ -2,10 +2,10 @@
 answer equals the batch model's verdict (block exactly when the payment is an SM03 alert in the
 world's truth, with the truth's branches).
 
-The ineligible-payee index is built here from the world's clean rows by
-``build_ineligible_payees``; once the pipeline publishes ``published/ineligible_payees`` from dbt,
-this test reads that table instead. Payee ids are sent in the spellings the sources use
-(lowercase x, full-width digits, blanks, 15-digit legacy numbers), rotating over the payments.
+The ineligible-payee index is the dbt model ``gold.ineligible_payees`` of the built world (the
+table publication writes to ``published/ineligible_payees``), published here into the service's
+lake the way publication does. Payee ids are sent in the spellings the sources use (lowercase x,
+full-width digits, blanks, 15-digit legacy numbers), rotating over the payments.
 """
 from __future__ import annotations
 
@@ -18,10 +18,12 @@ import pytest
 from orchestration.service import tables
 from orchestration.service.access import create_token
 from orchestration.service.api import Service, create_app
-from orchestration.service.payment_check import build_ineligible_payees
 from orchestration.service.publication import PublishedLake
 from orchestration.service.store import Store
-from service_helpers import KEY, auth
+from orchestration.warehouse import read_relation
+from service_helpers import auth
+
+pytestmark = pytest.mark.slow  # the built world: the SF 0.01 world ingested and built by dbt
 
 FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 
@@ -62,15 +64,16 @@ def payment_body(p: dict, payee_id: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def world_service(small_world, tmp_path_factory):
-    clean = small_world / "truth" / "clean"
+def world_service(built_world, tmp_path_factory):
+    ours = [n for n in built_world.failed if "ineligible_payees" in n]
+    assert not ours, f"dbt nodes of ineligible_payees failed in the built world: {ours}"
+    index = read_relation(built_world.lake / "warehouse.duckdb", "gold.ineligible_payees")
+    assert index.schema.names == tables.INELIGIBLE_PAYEES.names
     lake = tmp_path_factory.mktemp("replay_lake")
-    index = build_ineligible_payees(pl.read_parquet(clean / "village_cadre.parquet"),
-                                    pl.read_parquet(clean / "public_official.parquet"), key=KEY)
-    tables.write_published(lake, "ineligible_payees", index.to_arrow())
+    tables.write_published(lake, "ineligible_payees", index.cast(tables.INELIGIBLE_PAYEES))
     store = Store(f"sqlite:///{lake / 'service.sqlite'}")
     token = create_token(store, name="replay", role="payment", region_code="330000").token
-    yield create_app(Service(PublishedLake(lake, reload_seconds=0), store, pseudonym_key=KEY)), token
+    yield create_app(Service(PublishedLake(lake, reload_seconds=0), store, pseudonym_key=built_world.key)), token
     store.close()
 
 

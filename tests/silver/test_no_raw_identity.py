@@ -5,39 +5,16 @@ restricted.person_identity. The restricted re-identification table is published 
 <lake>/restricted/, never under published/."""
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
 
 import pytest
 
-from orchestration.assets.publish import publish_table, read_warehouse_table
-from orchestration.assets.restricted import publish_restricted
-from orchestration.identity import id_number_is_valid, normalise_id_number
+from orchestration.publish.core import commit_table
+from orchestration.publish.restricted import publish_restricted
+from orchestration.warehouse import read_relation
+from orchestration.identity import id_numbers_in
 
 pytestmark = pytest.mark.slow
-
-FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789XX")
-# A run of 15 or 18 id characters not inside a longer alphanumeric token (person_refs are hex:
-# their digit runs are bounded by letters). Spaces are removed before matching.
-ID_SHAPED = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
-
-
-def id_numbers_in(text: str) -> list[str]:
-    """The id_number-shaped runs of ``text`` that ARE id numbers: they normalise to an 18-character
-    number with a right check character, a province code (11-65) and a real birth date. (An
-    all-digit credit code fails at least one of these.)"""
-    found = []
-    for match in ID_SHAPED.finditer(re.sub(r"[\s\u3000]", "", text.translate(FULL_WIDTH))):
-        ident = normalise_id_number(match.group(1))
-        if not id_number_is_valid(ident) or not 11 <= int(ident[:2]) <= 65:
-            continue
-        try:
-            dt.date(int(ident[6:10]), int(ident[10:12]), int(ident[12:14]))
-        except ValueError:
-            continue
-        found.append(match.group(1))
-    return found
 
 
 def test_the_scanner_finds_every_spelling():
@@ -55,8 +32,8 @@ def published(built_world):
     """The world's gold tables published the way publication writes them, and the restricted table."""
     lake = built_world.lake
     for t in built_world.query("select table_name from information_schema.tables where table_schema = 'gold'"):
-        publish_table(read_warehouse_table(lake / "warehouse.duckdb", f"gold.{t['table_name']}"),
-                      lake / "published" / t["table_name"], run_id="test")
+        commit_table(lake / "published" / t["table_name"],
+                     read_relation(lake / "warehouse.duckdb", f"gold.{t['table_name']}"), "test")
     publish_restricted(lake, run_id="test")
     return lake
 

@@ -1,0 +1,70 @@
+"""Reading the dbt warehouse from outside dbt: the prepared manifest and read-only connections.
+
+dbt is the warehouse file's only writer; gates and publication open it read-only, after dbt has
+finished (they run downstream of it, in the same DuckDB pool).
+"""
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+
+@cache
+def _manifest(path: Path, mtime: float) -> dict:
+    return json.loads(path.read_text())
+
+
+def manifest() -> dict:
+    """The prepared dbt manifest (``powertrace prepare``), re-read when it changes."""
+    from orchestration.assets.dbt import manifest_path
+
+    path = manifest_path()
+    return _manifest(path, path.stat().st_mtime)
+
+
+def model_nodes() -> dict[str, dict]:
+    """The project's dbt models by name."""
+    return {n["name"]: n for n in manifest()["nodes"].values() if n["resource_type"] == "model"}
+
+
+def relation_name(model: str) -> str:
+    """The warehouse relation of a dbt model, as the prepared manifest names it."""
+    node = model_nodes().get(model)
+    if node is None:
+        raise KeyError(f"dbt model {model!r} is not in the manifest (run `powertrace prepare`)")
+    return node["relation_name"]
+
+
+def upstream_models(model: str) -> set[str]:
+    """Every model ``model`` reads, directly or through other models (its lineage)."""
+    nodes = manifest()["nodes"]
+    seen: set[str] = set()
+    todo = [n for n in nodes.values() if n["resource_type"] == "model" and n["name"] == model]
+    while todo:
+        for parent in todo.pop()["depends_on"]["nodes"]:
+            node = nodes.get(parent)
+            if node and node["resource_type"] == "model" and node["name"] not in seen:
+                seen.add(node["name"])
+                todo.append(node)
+    return seen
+
+
+def supervision_models() -> dict[str, dict]:
+    """Models carrying meta.model_id (the supervision models), by dbt model name -> their meta."""
+    return {name: node["config"]["meta"] for name, node in model_nodes().items()
+            if node["config"].get("meta", {}).get("model_id")}
+
+
+def connect_readonly(warehouse: Path):
+    import duckdb
+
+    if not Path(warehouse).exists():
+        raise FileNotFoundError(f"warehouse {warehouse} does not exist: dbt has not built it yet")
+    return duckdb.connect(str(warehouse), read_only=True)
+
+
+def read_relation(warehouse: Path, relation: str):
+    """A warehouse relation as an Arrow table."""
+    with connect_readonly(warehouse) as con:
+        return con.execute(f"select * from {relation}").to_arrow_table()
