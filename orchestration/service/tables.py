@@ -6,8 +6,9 @@ publish.py``); the service never reads the dbt warehouse file.
 
 - ``<lake>/published/alerts``: every alert of the live supervision models (models.md's contract
   plus the lifecycle columns). ``stale`` and ``stale_as_of`` may be absent (read as false / null).
-- ``<lake>/published/scorecard``: per model, rule branch and county, the pipeline's counts and
-  verified-hit rate as of its last run.
+- (``<lake>/published/scorecard`` is the pipeline's scorecard as of its last run, for consumers
+  reading the lake; the API's ``/scorecard`` is computed live from the alerts and the current
+  dispositions, so it never waits for the next run.)
 - ``<lake>/published/ineligible_payees``: the real-time payment check's index (SM03):
   one row per interval in which a person may not receive a work subsidy (see payment_check.py).
 - ``<lake>/restricted/person_identity``: person_ref -> id_number, name. Read only to re-identify
@@ -37,13 +38,6 @@ ALERTS = pa.schema([
 # Columns a publication may lack, with the value they stand for when absent.
 ALERTS_OPTIONAL = {"stale": False, "stale_as_of": None}
 
-SCORECARD = pa.schema([
-    ("model_id", pa.string()), ("rule_branch", pa.string()), ("region_code", pa.string()),
-    ("alerts_red", pa.int64()), ("alerts_yellow", pa.int64()), ("open", pa.int64()), ("resolved", pa.int64()),
-    ("confirmed", pa.int64()), ("dismissed", pa.int64()), ("rectified", pa.int64()),
-    ("verified_hit_rate", pa.float64()),
-])
-
 INELIGIBLE_PAYEES = pa.schema([
     ("person_ref", pa.string()), ("branch", pa.string()), ("village_code", pa.string()),
     ("valid_from", pa.date32()), ("valid_to", pa.date32()),
@@ -51,7 +45,7 @@ INELIGIBLE_PAYEES = pa.schema([
 
 PERSON_IDENTITY = pa.schema([("person_ref", pa.string()), ("id_number", pa.string()), ("name", pa.string())])
 
-SCHEMAS = {"alerts": ALERTS, "scorecard": SCORECARD, "ineligible_payees": INELIGIBLE_PAYEES}
+SCHEMAS = {"alerts": ALERTS, "ineligible_payees": INELIGIBLE_PAYEES}
 
 SEVERITIES = ("red", "yellow")
 DOMAINS = ("village", "medical", "bidding", "social_insurance", "social_assistance", "assets")
@@ -108,10 +102,6 @@ def read_table(path: Path, schema: pa.Schema, version: int | None = None,
 
 def read_alerts(lake: Path, version: int | None = None) -> pl.DataFrame:
     return read_table(published_path(lake, "alerts"), ALERTS, version, ALERTS_OPTIONAL)
-
-
-def read_scorecard(lake: Path, version: int | None = None) -> pl.DataFrame:
-    return read_table(published_path(lake, "scorecard"), SCORECARD, version)
 
 
 def read_ineligible_payees(lake: Path, version: int | None = None) -> pl.DataFrame:
