@@ -9,8 +9,7 @@ it refuses, so nothing reaches consumers unaudited.
 import dagster as dg
 
 from orchestration.assets.dbt import DUCKDB_POOL
-from orchestration.publish.core import CONSUMER_TABLES, DOMAINS
-from orchestration.publish.plan import SOURCE_MODELS
+from orchestration.publish.plan import CONSUMER_TABLES, DOMAINS, SOURCE_MODELS
 from orchestration.settings import Zones
 
 # Not ["restricted", "person_identity"]: that is the dbt model in the warehouse, this the lake copy.

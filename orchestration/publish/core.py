@@ -22,16 +22,13 @@ from typing import Callable
 
 import polars as pl
 
-from orchestration.publish.plan import SOURCE_MODELS, PublicationPlan
+from orchestration.publish.plan import CONSUMER_TABLES, DOMAINS, SOURCE_MODELS, PublicationPlan
 
 
 class PublicationError(RuntimeError):
     """Publication refused (no audit for the run, unknown run id for a rollback)."""
 from orchestration.settings import Zones
 
-DOMAINS = ("village", "medical", "bidding", "social_insurance", "social_assistance", "assets")
-CONSUMER_TABLES = ("alerts", "alerts_red", *(f"alerts_yellow_{d}" for d in DOMAINS),
-                   "ineligible_payees", "scorecard", "coverage")
 
 
 @dataclass

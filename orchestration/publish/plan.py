@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+DOMAINS = ("village", "medical", "bidding", "social_insurance", "social_assistance", "assets")
+# Everything a run publishes to <lake>/published/ (docs/gates.md says who reads which).
+CONSUMER_TABLES = ("alerts", "alerts_red", *(f"alerts_yellow_{d}" for d in DOMAINS),
+                   "ineligible_payees", "scorecard", "coverage")
 # The consumer tables and the dbt model each is built from (alerts and its per-consumer cuts are
 # built by publication itself from the gated gold.alerts; coverage from the gate results).
 SOURCE_MODELS = {"alerts": "alerts", "ineligible_payees": "ineligible_payees", "scorecard": "scorecard"}

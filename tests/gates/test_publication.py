@@ -18,8 +18,9 @@ import pytest
 from deltalake import DeltaTable
 
 from orchestration.gates.runner import run_gates
-from orchestration.publish.core import CONSUMER_TABLES, PublicationError, publish_gated
+from orchestration.publish.core import PublicationError, publish_gated
 from orchestration.publish.history import history, rollback, versions_after
+from orchestration.publish.plan import CONSUMER_TABLES
 from orchestration.settings import Zones
 
 pytestmark = pytest.mark.slow
