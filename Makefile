@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast prepare dagster clean-lake
+.PHONY: setup run test test-fast test-soak prepare dagster clean-lake
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -28,7 +28,12 @@ test: setup
 	$(BIN)/pytest -q -n 2 --timeout 900 --durations=12
 
 test-fast: setup
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -m "not slow and not soak"
+
+# Whole-pipeline soak tests (SIGKILL in every phase): minutes, so outside the default run; CI runs them.
+test-soak: setup
+	$(BIN)/powertrace prepare
+	$(BIN)/pytest -q -m soak --timeout 2400 tests/operations
 
 dagster: prepare
 	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.state/dagster} $(BIN)/dagster dev -w workspace.yaml

@@ -14,6 +14,7 @@ from orchestration.assets.feedback import disposition_feedback_export
 from orchestration.assets.gates import build_gate_checks
 from orchestration.assets.publish import build_publication
 from orchestration.automation.notify import notification_sensors
+from orchestration.automation.schedules import daily_schedule
 from orchestration.automation.sensors import landing_sensor
 
 MAIN_JOB = "main_job"
@@ -27,6 +28,7 @@ defs = dg.Definitions(
     assets=[disposition_feedback_export, *bronze_assets(), build_dbt_assets(), build_publication()],
     asset_checks=[build_gate_checks()],
     jobs=[main_job],
+    schedules=[daily_schedule(main_job)],
     sensors=[landing_sensor, *notification_sensors],
     resources={"dbt": dbt_resource()},
 )

@@ -86,16 +86,53 @@ def dagster_instance():
     return DagsterInstance.get()
 
 
-def run_main_job(zones: Zones, *, echo=print) -> bool:
-    """Materialise every asset in one run of ``main_job`` on the persistent instance."""
+# Which process runs an in-process run: lets the next `powertrace run` recognise a dead one.
+PID_TAG = "powertrace/pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def release_dead_runs(instance, echo=print) -> list[str]:
+    """Runs an earlier `powertrace run` left unfinished because its process died (killed, machine
+    lost): marked failed, and their pool slots freed — else the next run would wait forever for
+    the duckdb_writer slot they hold. Runs launched by the UI or the daemon carry no pid tag and
+    are left to Dagster's run monitoring."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    released = []
+    unfinished = [DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.CANCELING]
+    for run in instance.get_runs(filters=RunsFilter(statuses=unfinished)):
+        pid = run.tags.get(PID_TAG)
+        if pid is None or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        instance.report_run_failed(run, f"process {pid} of this run is gone (killed or crashed); "
+                                        "released by the next powertrace run")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        released.append(run.run_id)
+        echo(f"dagster run {run.run_id}: its process {pid} died; marked failed and its pool slots freed")
+    return released
+
+
+def run_main_job(zones: Zones, *, echo=print, tags: dict[str, str] | None = None) -> bool:
+    """Materialise every asset in one run of ``main_job`` on the persistent instance, with run ``tags``."""
     prepare_project(echo=echo)
     instance = dagster_instance()
+    release_dead_runs(instance, echo=echo)
     from orchestration.definitions import MAIN_JOB, defs
 
     job = defs.resolve_job_def(MAIN_JOB)
     # INFO, not DEBUG: one line per system ingested and per dbt node, not per Dagster event.
     run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config,
+                                    tags={**(tags or {}), PID_TAG: str(os.getpid())})
     echo(f"dagster run {result.run_id}: {'SUCCESS' if result.success else 'FAILURE'} "
          f"(instance {dagster_home()}; open `dagster dev` to see it)")
     return result.success

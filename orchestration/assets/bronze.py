@@ -17,11 +17,16 @@ from collections import defaultdict
 import dagster as dg
 
 from orchestration.assets.feedback import LANDING_UPSTREAMS
+from orchestration.automation.schedules import requested_batch_dates
 from orchestration.contracts import Contract, registry
+from orchestration.phases import phase
 from orchestration.settings import lake_dir
 
 LEDGER_CHECK = "ledger_reconciles"
 FRESHNESS_CHECK = "fresh"
+# A failed write (a file still being copied, a Delta commit conflict) usually passes on a second
+# try; ingestion replaces whole batches, so a retried step never duplicates a row.
+INGEST_RETRY = dg.RetryPolicy(max_retries=2, delay=15, backoff=dg.Backoff.EXPONENTIAL)
 
 
 def bronze_key(system_id: str, table: str) -> dg.AssetKey:
@@ -58,6 +63,7 @@ def _bronze_kind(kind: str, contracts: list[Contract]) -> dg.AssetsDefinition:
                 f"a batch within {c.delivery.freshness_days} day(s) of the newest landed batch "
                 "(warns, never blocks)")))],
         can_subset=True,
+        retry_policy=INGEST_RETRY,
     )
     def ingest_kind(context: dg.AssetExecutionContext):
         from orchestration.ingest import ingest_system  # heavy readers load only when a run ingests
@@ -70,7 +76,9 @@ def _bronze_kind(kind: str, contracts: list[Contract]) -> dg.AssetsDefinition:
             keys = [k for k in system_keys(contract) if k in selected]
             if not keys:
                 continue
-            result = ingest_system(contract, lake, log=context.log.info)
+            with phase("ingestion", contract.system_id):
+                result = ingest_system(contract, lake, log=context.log.info,
+                                       batch_dates=requested_batch_dates(context.run.tags, lake, contract.system_id))
             for warning in result.warnings:
                 context.log.warning(warning)
             tables = result.tables

@@ -16,6 +16,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.assets.bronze import bronze_key
+from orchestration.phases import phase
 from orchestration.settings import DBT_PROJECT_DIR, dbt_log_dir, dbt_target_dir
 
 DUCKDB_POOL = "duckdb_writer"
@@ -59,7 +60,8 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         pool=DUCKDB_POOL,
     )
     def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        yield from dbt.cli(["build"], context=context).stream()
+        with phase("dbt_build"):
+            yield from dbt.cli(["build"], context=context).stream()
 
     return warehouse_models
 

@@ -16,6 +16,7 @@ import dagster as dg
 
 from orchestration.assets.dbt import DUCKDB_POOL, PowertraceTranslator
 from orchestration.gates.suites import suites
+from orchestration.phases import phase
 from orchestration.settings import Zones
 
 GATE_CHECK = "expectations"
@@ -57,8 +58,9 @@ def build_gate_checks() -> dg.AssetChecksDefinition:
 
         zones = Zones()
         chosen = {k.asset_key: by_key[k.asset_key] for k in context.selected_asset_check_keys}
-        results = run_gates(zones, context.run.run_id, tables=[s.table for s in chosen.values()],
-                            log=context.log.info)
+        with phase("gate"):
+            results = run_gates(zones, context.run.run_id, tables=[s.table for s in chosen.values()],
+                                log=context.log.info)
         docs = str(data_docs_index(zones))
         for key, suite in chosen.items():
             yield _check_result(key, results[suite.table], docs)

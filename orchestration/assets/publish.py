@@ -9,6 +9,7 @@ it refuses, so nothing reaches consumers unaudited.
 import dagster as dg
 
 from orchestration.assets.dbt import DUCKDB_POOL
+from orchestration.phases import phase
 from orchestration.publish.plan import CONSUMER_TABLES, DOMAINS, SOURCE_MODELS
 from orchestration.settings import Zones
 
@@ -51,7 +52,8 @@ def build_publication() -> dg.AssetsDefinition:
 
         run_id = context.run.run_id
         try:
-            published = publish_gated(Zones(), run_id, log=context.log.info)
+            with phase("publication"):
+                published = publish_gated(Zones(), run_id, log=context.log.info)
         except PublicationError as exc:
             raise dg.Failure(str(exc)) from None
         plan = published.plan

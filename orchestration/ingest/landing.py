@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 _HASH_CACHE: dict[tuple[str, int, int], str] = {}   # (path, size, mtime_ns) -> sha256: a sensor re-asks often
 _CHUNK = 1 << 20
+# ASCII digits only: date.fromisoformat also takes "2026-W40-4" and "20261001  ", which are not batch folders.
+_BATCH_FOLDER = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ def file_sha256(path: Path) -> str:
 
 def batch_date_of(name: str) -> dt.date | None:
     """The date a batch folder is named after, or None when the name is not a real YYYY-MM-DD."""
-    if len(name) != 10:
+    if not _BATCH_FOLDER.fullmatch(name):
         return None
     try:
         return dt.date.fromisoformat(name)
@@ -64,16 +67,39 @@ def system_folder(lake: Path, system_id: str) -> Path:
     return landing_root(lake) / system_id
 
 
-def _landed_file(path: Path, root: Path) -> LandedFile:
-    resolved = path.resolve()
+def recorded_name(path: Path) -> str:
+    """The file name as the ledger and quarantine record it: a name that is not valid UTF-8 (bytes
+    Linux allows) cannot be stored in a Utf8 column, so its stray bytes are written as ``\\xNN``."""
+    return path.name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def resolve_in_landing(path: Path, root: Path) -> tuple[Path | None, str | None]:
+    """The real path of ``path`` when it stays inside the landing zone ``root``; else None and why."""
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError) as exc:       # RuntimeError: a symlink loop (Python 3.11)
+        return None, f"a symlink that cannot be resolved ({exc}); not read"
     if not resolved.is_relative_to(root):
-        target = str(resolved)
-        return LandedFile(path.name, path, hashlib.sha256(f"symlink:{target}".encode()).hexdigest(),
-                          refused=f"a symlink to {target}, outside the landing zone; not read")
+        return None, f"a symlink to {resolved}, outside the landing zone; not read"
+    return resolved, None
+
+
+def _refused(name: str, path: Path, why: str) -> LandedFile:
+    # The hash stands for what is known without reading: the reason (which names the link target).
+    return LandedFile(name, path, hashlib.sha256(f"refused:{why}".encode()).hexdigest(), refused=why)
+
+
+def _landed_file(path: Path, root: Path) -> LandedFile:
+    name = recorded_name(path)
+    resolved, why = resolve_in_landing(path, root)
+    if resolved is None:
+        return _refused(name, path, why)
     if not resolved.is_file():
-        return LandedFile(path.name, path, hashlib.sha256(f"missing:{resolved}".encode()).hexdigest(),
-                          refused=f"a symlink to {resolved}, which is not a readable file")
-    return LandedFile(path.name, path, file_sha256(resolved))
+        return _refused(name, path, f"a symlink to {resolved}, which is not a readable file")
+    try:
+        return LandedFile(name, path, file_sha256(resolved))
+    except OSError as exc:                       # e.g. no read permission: report it, do not stop the run
+        return _refused(name, path, f"cannot be read ({exc.strerror or exc})")
 
 
 def landed_batches(lake: Path, system_id: str) -> tuple[list[Batch], list[str]]:
@@ -82,10 +108,13 @@ def landed_batches(lake: Path, system_id: str) -> tuple[list[Batch], list[str]]:
     if not folder.is_dir():
         return [], []
     root = landing_root(lake).resolve()
+    _, why = resolve_in_landing(folder, root)
+    if why:       # not even listed: the names in an outside folder are not landing's to read
+        return [], [f"landing/{system_id}: the system folder is {why}; skipped"]
     batches: list[Batch] = []
     warnings: list[str] = []
     for entry in sorted(folder.iterdir()):
-        where = f"landing/{system_id}/{entry.name}"
+        where = f"landing/{system_id}/{recorded_name(entry)}"
         if not entry.is_dir():
             warnings.append(f"{where}: a file directly in the system folder, not in a dated batch folder; skipped")
             continue
@@ -93,14 +122,18 @@ def landed_batches(lake: Path, system_id: str) -> tuple[list[Batch], list[str]]:
         if day is None:
             warnings.append(f"{where}: batch folder name is not a valid YYYY-MM-DD date; skipped")
             continue
+        _, why = resolve_in_landing(entry, root)
+        if why:
+            warnings.append(f"{where}: the batch folder is {why}; skipped")
+            continue
         batch = Batch(day, entry)
         for path in sorted(entry.iterdir()):
             if path.is_dir() and not path.is_symlink():
-                warnings.append(f"{where}/{path.name}: a folder inside a batch folder; skipped")
+                warnings.append(f"{where}/{recorded_name(path)}: a folder inside a batch folder; skipped")
             elif path.is_symlink() or path.is_file():
                 batch.files.append(_landed_file(path, root))
             else:
-                warnings.append(f"{where}/{path.name}: not a regular file; skipped")
+                warnings.append(f"{where}/{recorded_name(path)}: not a regular file; skipped")
         if batch.files:
             batches.append(batch)
         else:
@@ -108,11 +141,21 @@ def landed_batches(lake: Path, system_id: str) -> tuple[list[Batch], list[str]]:
     return batches, warnings
 
 
+def landed_dates(lake: Path, system_id: str) -> list[dt.date]:
+    """Dates of the system's batch folders, from their names only (no file is opened).
+
+    A system folder that leads out of landing is not listed. (A batch folder that does is
+    counted here, for freshness, by its name; :func:`landed_batches` skips it.)
+    """
+    folder = system_folder(lake, system_id)
+    if not folder.is_dir() or resolve_in_landing(folder, landing_root(lake).resolve())[0] is None:
+        return []
+    return sorted(d for e in folder.iterdir() if e.is_dir() and (d := batch_date_of(e.name)) is not None)
+
+
 def latest_landed_date(lake: Path) -> dt.date | None:
     """The newest batch folder date of any system: the lake's 'today' for freshness."""
     root = landing_root(lake)
     if not root.is_dir():
         return None
-    days = [d for system in root.iterdir() if system.is_dir()
-            for entry in system.iterdir() if (d := batch_date_of(entry.name)) is not None]
-    return max(days, default=None)
+    return max((d for system in root.iterdir() for d in landed_dates(lake, system.name)[-1:]), default=None)

@@ -13,6 +13,9 @@ CSV is the bulk format, so it has a vectorised path: one polars pass reads the p
 (for field counts and raw text), one polars pass parses the fields. Only records starting on a
 line that holds a quote character go through Python's ``csv`` module, because only a
 quote-aware parser can count their fields (and join records spanning several lines).
+
+Text formats are checked before they are loaded: a line longer than ``POWERTRACE_MAX_LINE_BYTES``
+(default 1 MiB) rejects the file after a streaming scan, so one huge line cannot exhaust memory.
 """
 from __future__ import annotations
 
@@ -20,7 +23,10 @@ import csv
 import datetime as dt
 import decimal
 import io
-from collections.abc import Sequence
+import json
+import os
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +40,12 @@ DEFECT_SCHEMA = {ROW: pl.Int64, "raw_line": pl.Utf8, "rule": pl.Utf8, "reason": 
 RAW_SCHEMA = {ROW: pl.Int64, "raw_line": pl.Utf8}
 BOM = b"\xef\xbb\xbf"
 QUOTE = '"'
+MAX_LINE_BYTES_SETTING = "POWERTRACE_MAX_LINE_BYTES"
+# A record is a few hundred bytes. A far longer line is a broken or hostile file, and parsing it
+# costs many times its size in memory (a 100 MB line took 1.4 GB before this limit existed).
+DEFAULT_MAX_LINE_BYTES = 1 << 20
+PREVIEW_BYTES = 1024          # what the quarantine keeps of a line over the limit
+_CHUNK = 1 << 20
 
 
 class FileRejected(Exception):
@@ -135,7 +147,13 @@ def read_file(path: Path, delivery: Delivery, file_name: str | None = None) -> F
     """Read one delivered file in the contract's format; raises FileRejected if it cannot be read."""
     name = file_name or path.name
     reader = {"csv": read_csv, "xlsx": read_xlsx, "jsonl": read_jsonl, "parquet": read_parquet}[delivery.format]
+    limit = max_line_bytes()    # outside the try: a bad setting is an error of the run, not of the file
     try:
+        if delivery.format in ("csv", "jsonl"):
+            header_row = delivery.header_row if delivery.format == "csv" else 0
+            too_long = long_line_rejection(path, delivery, name, header_row, limit)
+            if too_long:
+                raise too_long
         return reader(path, delivery, name)
     except FileRejected:
         raise
@@ -157,7 +175,11 @@ def _text_lines(path: Path, delivery: Delivery, keep_header: bool = False) -> tu
 def raw_records(path: Path, delivery: Delivery, file_name: str) -> tuple[pl.DataFrame, int | None]:
     """Every raw line of a file that is not a delivery of any table (header lines included)."""
     if delivery.format in ("csv", "jsonl"):
+        limit = max_line_bytes()
         try:
+            too_long = long_line_rejection(path, delivery, file_name, 0, limit)
+            if too_long:
+                return too_long.raw, too_long.records_counted
             return _text_lines(path, delivery, keep_header=True)
         except OSError as exc:
             rej = unreadable(file_name, f"cannot be read ({exc})")
@@ -195,6 +217,121 @@ def read_bytes(path: Path, file_name: str) -> bytes:
         raise unreadable(file_name, f"cannot be read ({exc.strerror or exc})") from None
 
 
+# --------------------------------------------------------------------------- over-long lines
+
+def max_line_bytes() -> int:
+    """The longest line a csv or jsonl file may hold (``POWERTRACE_MAX_LINE_BYTES``, in bytes)."""
+    raw = os.environ.get(MAX_LINE_BYTES_SETTING)
+    if not raw:
+        return DEFAULT_MAX_LINE_BYTES
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{MAX_LINE_BYTES_SETTING}={raw!r}: must be a positive number of bytes")
+    return int(raw)
+
+
+def first_long_line(path: Path, limit: int) -> tuple[int, int] | None:
+    """(line number, length) of the first line longer than ``limit`` bytes; reads chunk by chunk.
+
+    Chunks are at most ``limit`` long, so a line that starts and ends inside one chunk is short:
+    only the line that ends at a chunk's first newline (or runs to the end) needs measuring.
+    """
+    if path.stat().st_size <= limit:
+        return None
+    line_no, start, pos = 1, 0, 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(min(limit, _CHUNK)):
+            first = chunk.find(b"\n")
+            if first >= 0:
+                if pos + first - start > limit:
+                    return line_no, pos + first - start
+                line_no += chunk.count(b"\n")
+                start = pos + chunk.rfind(b"\n") + 1
+            pos += len(chunk)
+    return (line_no, pos - start) if pos - start > limit else None
+
+
+def bounded_lines(path: Path, keep: int) -> Iterator[tuple[int, bytes, int]]:
+    """Every line as (line number, its first ``keep`` bytes, its length), in bounded memory."""
+    line_no, head, length = 1, b"", 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            pieces = chunk.split(b"\n")
+            for k, piece in enumerate(pieces):
+                if len(head) < keep:
+                    head += piece[:keep - len(head)]
+                length += len(piece)
+                if k < len(pieces) - 1:
+                    yield line_no, head, length
+                    line_no, head, length = line_no + 1, b"", 0
+    if length:
+        yield line_no, head, length
+
+
+def long_line_rejection(path: Path, delivery: Delivery, file_name: str, header_row: int,
+                        limit: int) -> FileRejected | None:
+    """The whole-file rejection of a text file holding a line over ``limit`` bytes, or None.
+
+    The file is never loaded whole: its lines are streamed into the quarantine, those over the
+    limit cut to their first ``PREVIEW_BYTES`` (the landed file keeps them whole).
+    """
+    found = first_long_line(path, limit)
+    if found is None:
+        return None
+    long_no, long_size = found
+    encoding = "utf-8" if delivery.format == "jsonl" or delivery.encoding == "utf-8-sig" else delivery.encoding
+    rows, preview = [], None
+    for n, head, size in bounded_lines(path, limit):
+        if n == 1 and head.startswith(BOM):
+            head = head[len(BOM):]
+        text = head.decode(encoding, errors="replace").rstrip("\r")
+        if size > limit:
+            text = (head[:PREVIEW_BYTES].decode(encoding, errors="replace")
+                    + f" … [line of {size:,} bytes, cut to its first {PREVIEW_BYTES}]")
+            preview = preview or text
+        if n > header_row and text.strip():
+            rows.append((n, text))
+    reason = (f"{file_name}: line {long_no} is {long_size:,} bytes, longer than the limit of {limit:,} bytes "
+              f"({MAX_LINE_BYTES_SETTING}); not read as {delivery.format}; the whole file is rejected")
+    if not rows:   # only the header is too long: one row without a source row shows the rejection
+        return FileRejected("unreadable_file", reason,
+                            pl.DataFrame({ROW: [None], "raw_line": [preview]}, schema=RAW_SCHEMA), 0)
+    return FileRejected("unreadable_file", reason, pl.DataFrame(rows, schema=RAW_SCHEMA, orient="row"), len(rows))
+
+
+# ------------------------------------------------------------------------ text in another encoding
+
+_WIDE_CHAR = re.compile("[\u0800-\uffff]")   # 3-byte UTF-8: CJK text
+
+
+def _reject_nul(data: bytes, encoding: str, header_row: int, file_name: str) -> FileRejected:
+    """NUL bytes never occur in csv or jsonl text: a UTF-16 export or a binary file."""
+    line_no = data.count(b"\n", 0, data.index(b"\x00")) + 1
+    reason = (f"{file_name}: line {line_no}: NUL bytes, so not {encoding} text (a UTF-16 or binary file?); "
+              f"the whole file is rejected")
+    raw, counted = _lines_of(data, encoding, header_row)
+    return FileRejected("undecodable", reason, raw, counted)
+
+
+def _utf8_in_gbk(data: bytes, header_row: int, file_name: str) -> FileRejected | None:
+    """A gbk contract's file that is valid UTF-8 Chinese text: decoding it as gbk would not fail
+    (every UTF-8 byte pair is a gbk character) but give mojibake, so it is rejected instead.
+    Real gbk text is not valid UTF-8 once it holds a few Chinese characters."""
+    if data.isascii():
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    wide = _WIDE_CHAR.search(text)
+    if wide is None:
+        return None
+    line_no = text.count("\n", 0, wide.start()) + 1
+    reason = (f"{file_name}: line {line_no}: the file is UTF-8 text ({text[wide.start():wide.start() + 8]!r}), "
+              f"not gbk as the contract says; the whole file is rejected")
+    raw, counted = _lines_of(data, "utf-8", header_row)
+    return FileRejected("undecodable", reason, raw, counted)
+
+
 # --------------------------------------------------------------------------------------------- CSV
 
 _LINES_OPTIONS = dict(has_header=False, separator="\x00", quote_char=None, schema={"line": pl.Utf8},
@@ -229,7 +366,12 @@ def _as_utf8(data: bytes, delivery: Delivery, file_name: str) -> bytes:
     """The file's bytes as UTF-8 without BOM; GBK is transcoded, invalid bytes reject the file."""
     if data.startswith(BOM):
         data = data[len(BOM):]
+    if b"\x00" in data:
+        raise _reject_nul(data, delivery.encoding, delivery.header_row, file_name)
     if delivery.encoding == "gbk":
+        wrong = _utf8_in_gbk(data, delivery.header_row, file_name)
+        if wrong:
+            raise wrong
         try:
             return data.decode("gbk").encode("utf-8")
         except UnicodeDecodeError:
@@ -430,17 +572,33 @@ def read_xlsx(path: Path, delivery: Delivery, file_name: str) -> FileRead:
     except Exception as exc:  # noqa: BLE001  (zip, xml and openpyxl errors all mean "not a workbook")
         raise unreadable(file_name, f"not a readable xlsx workbook ({type(exc).__name__}: {exc})") from None
     try:
-        return _read_sheet(book, delivery.header_row, file_name)
+        # Rows are parsed lazily, so a corrupt sheet (e.g. cut-off XML) fails here, not at load.
+        sheets = [(ws.title, _read_sheet(ws, delivery.header_row, file_name)) for ws in book.worksheets]
+    except Exception as exc:  # noqa: BLE001
+        raise unreadable(file_name, f"not a readable xlsx workbook ({type(exc).__name__}: {exc})") from None
     finally:
         book.close()
+    (title, first), others = sheets[0], sheets[1:]
+    with_data = [(t, read) for t, read in others if read.records_counted]   # empty "Sheet2"s are harmless
+    if with_data:
+        raise _several_sheets(file_name, title, first, with_data)
+    return first
 
 
-def _read_sheet(book, header_row: int, file_name: str) -> FileRead:
-    sheet = book.worksheets[0]
-    warnings = []
-    if len(book.worksheets) > 1:
-        others = [ws.title for ws in book.worksheets[1:]]
-        warnings.append(f"{file_name}: only the first sheet {sheet.title!r} is read; sheets {others} are not")
+def _several_sheets(file_name: str, title: str, first: FileRead, with_data: list[tuple[str, FileRead]]) -> FileRejected:
+    """Records on more than one sheet: reading only the first would silently drop the others."""
+    names = [t for t, _ in with_data]
+    reason = (f"{file_name}: sheets {names} hold records too, besides the first sheet {title!r}; a delivery "
+              f"file has one sheet (split larger batches into files); the whole file is rejected")
+    # Every sheet's records, those of later sheets marked with their sheet (their rows restart at 1).
+    raw = pl.concat([first.all_raw(), *[read.all_raw().with_columns(
+        pl.concat_str(pl.lit(f"[sheet {t!r}] "), pl.col("raw_line")).alias("raw_line")) for t, read in with_data]])
+    return FileRejected("unreadable_file", reason, raw,
+                        first.records_counted + sum(read.records_counted for _, read in with_data))
+
+
+def _read_sheet(sheet, header_row: int, file_name: str) -> FileRead:
+    warnings: list[str] = []
     header: list[str] = []
     n = 0
     columns: list[list[str | None]] = []
@@ -479,10 +637,17 @@ def _read_sheet(book, header_row: int, file_name: str) -> FileRead:
 
 # ------------------------------------------------------------------------------------------- JSONL
 
+_EXACT_FLOAT = 2 ** 53        # from here on a float no longer holds every integer exactly
+# A JSON number (not a string) of 16 digits or more: only files holding one need the check below.
+_LONG_NUMBER = re.compile(rb"[:,\[]\s*-?[0-9]{16}")
+
+
 def read_jsonl(path: Path, delivery: Delivery, file_name: str) -> FileRead:
     raw = read_bytes(path, file_name)
     if raw.startswith(BOM):
         raw = raw[len(BOM):]
+    if b"\x00" in raw:
+        raise _reject_nul(raw, "utf-8", 0, file_name)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -491,6 +656,7 @@ def read_jsonl(path: Path, delivery: Delivery, file_name: str) -> FileRead:
     ends_with_newline = text.endswith("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    long_numbers = _LONG_NUMBER.search(raw) is not None
     keys: dict[str, int] = {}
     objects: list[tuple[int, dict]] = []
     defects = []
@@ -509,6 +675,10 @@ def read_jsonl(path: Path, delivery: Delivery, file_name: str) -> FileRead:
         if not isinstance(obj, dict):
             defects.append((number, line, "field_count", f"a JSON {type(obj).__name__}, expected an object"))
             continue
+        if long_numbers and any(isinstance(v, float) and abs(v) >= _EXACT_FLOAT for v in obj.values()):
+            # orjson reads integers past 64 bits as floats: a 20-digit account number would lose
+            # its last digits. Such a (rare) line is read again keeping every number's text.
+            obj = json.loads(line, parse_int=str, parse_float=str)
         for k in obj:
             keys.setdefault(k, len(keys))
         objects.append((number, obj))

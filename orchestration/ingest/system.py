@@ -21,7 +21,7 @@ from orchestration.contracts import Contract, Table
 from orchestration.ingest.apply import HeaderRejected, apply_contract
 from orchestration.ingest.delta import (LEDGER, QUARANTINE, SHARED_PARTITION, UTC_TIMESTAMP, bronze_table_schema,
                                         ensure_table, in_dates, replace_rows, replace_streamed, sql_text)
-from orchestration.ingest.landing import Batch, LandedFile, batch_date_of, landed_batches, latest_landed_date, system_folder
+from orchestration.ingest.landing import Batch, LandedFile, landed_batches, landed_dates, latest_landed_date
 from orchestration.ingest.ledger import changed_batches, ledger_message, manifest_records
 from orchestration.ingest.readers import ROW, FileRead, FileRejected, raw_records, read_file, unreadable
 from orchestration.settings import Zones
@@ -146,14 +146,6 @@ def ensure_tables(contract: Contract, lake: Path) -> None:
         ensure_table(zones.bronze_table(contract.system_id, name), bronze_table_schema(entities()[table.entity]))
     ensure_table(zones.quarantine, QUARANTINE, SHARED_PARTITION)
     ensure_table(zones.ledger, LEDGER, SHARED_PARTITION)
-
-
-def landed_dates(lake: Path, system_id: str) -> list[dt.date]:
-    """Dates of the system's batch folders (names only: no file is opened)."""
-    folder = system_folder(lake, system_id)
-    if not folder.is_dir():
-        return []
-    return sorted(d for e in folder.iterdir() if e.is_dir() and (d := batch_date_of(e.name)) is not None)
 
 
 def freshness(contract: Contract, lake: Path, as_of: dt.date) -> str | None:

@@ -43,6 +43,7 @@ ROLE_DEFAULTS = {
 }
 ROLES = tuple(ROLE_DEFAULTS)
 REGION_CODE = re.compile(r"^\d{6}$")
+MAX_NAME = 200  # a token's name and unit (tokens.name, tokens.unit)
 TOKEN_SHAPE = re.compile(r"^pt_([0-9a-f]{16})_([A-Za-z0-9_-]{20,100})$")
 
 
@@ -140,6 +141,10 @@ def create_token(store: Store, *, name: str, role: str, region_code: str, domain
     """Issue a token; the returned ``token`` string is the only time the secret is seen."""
     if not name or not name.strip():
         raise ValueError("a token needs a --name (who holds it; it is written to the audit log)")
+    for option, value in (("name", name), ("unit", unit)):
+        # the columns hold 200: PostgreSQL enforces that, SQLite would not, so it is checked here
+        if value is not None and len(value.strip()) > MAX_NAME:
+            raise ValueError(f"--{option} is {len(value.strip())} characters long; at most {MAX_NAME} are allowed")
     permissions = set(ROLE_DEFAULTS.get(role, ()))
     if read_only:
         permissions.discard("dispose")

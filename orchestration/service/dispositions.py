@@ -76,6 +76,8 @@ def legal_actions(status: str) -> list[str]:
 
 def _clean(text: str | None, limit: int, what: str) -> str | None:
     text = (text or "").strip()
+    if "\x00" in text:  # PostgreSQL text cannot hold it; refused on SQLite too, so both backends answer alike
+        raise DispositionError(f"{what} contains a NUL character, which cannot be stored")
     if len(text) > limit:
         raise DispositionError(f"{what} is {len(text)} characters long; at most {limit} are allowed")
     return text or None

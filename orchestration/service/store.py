@@ -10,7 +10,8 @@ feedback export (feedback.py).
 Every write is one transaction that first takes the database's write lock (SQLite
 ``BEGIN IMMEDIATE``; PostgreSQL a row lock on the audit chain's head), so that the check of a
 disposition's current state, the new state and its audit entry are decided together and the audit
-chain has one writer at a time.
+chain has one writer at a time. Where the two backends differ by nature, the code below says how it
+keeps them alike (tests/service runs every store test on both).
 """
 from __future__ import annotations
 
@@ -88,6 +89,7 @@ audit_head = sa.Table(
 )
 
 GENESIS_HASH = "0" * 64
+SCHEMA_LOCK = 7_106_803_661  # PostgreSQL advisory lock key held while creating the schema (any fixed number)
 
 
 def now_in_china() -> dt.datetime:
@@ -107,10 +109,22 @@ class Store:
         self.engine = _engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.token_cache: dict[str, tuple[float, dict | None]] = {}  # access.py: token rows read lately
-        metadata.create_all(self.engine)
-        with self.write() as conn:
-            if conn.execute(sa.select(audit_head.c.id)).first() is None:
-                conn.execute(audit_head.insert().values(id=1, seq=0, entry_hash=GENESIS_HASH))
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        """The tables and the chain's head, made once even when several processes open a fresh
+        database at the same moment (a service and a CLI, say)."""
+        with self.engine.connect() as conn:
+            # SQLite: BEGIN IMMEDIATE, else a creator that read the catalogue first cannot upgrade to
+            # writing once another committed ("database is locked", without waiting). PostgreSQL:
+            # concurrent CREATE TABLEs collide in its catalogue (duplicate pg_type row), so the
+            # creators queue on an advisory lock that ends with the transaction.
+            with conn.execution_options(immediate=True).begin():
+                if not self.is_sqlite:
+                    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK)))
+                metadata.create_all(conn)
+                if conn.execute(sa.select(audit_head.c.id)).first() is None:
+                    conn.execute(audit_head.insert().values(id=1, seq=0, entry_hash=GENESIS_HASH))
 
     @classmethod
     def for_lake(cls, lake: Path, url: str | None = None, **kwargs) -> "Store":
@@ -122,7 +136,13 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:
+        """A read-only transaction that sees one snapshot throughout (verify_chain reads the head,
+        then the log, and must not see an entry committed in between)."""
         with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                # SQLite's read transaction in WAL mode keeps the snapshot of its first read;
+                # PostgreSQL's default READ COMMITTED takes a new one per statement.
+                conn.execution_options(isolation_level="REPEATABLE READ")
             yield conn
 
     @contextmanager
@@ -132,6 +152,8 @@ class Store:
             conn = conn.execution_options(immediate=True)
             with conn.begin():
                 if not self.is_sqlite:
+                    # READ COMMITTED (the default) on purpose: once the lock is held, each statement
+                    # sees what the writer before committed; REPEATABLE READ would fail here instead.
                     conn.execute(sa.select(audit_head.c.seq).where(audit_head.c.id == 1).with_for_update())
                 yield conn
 

@@ -1,5 +1,11 @@
 """Fixtures of the alert service tests: a published lake, a service database, tokens of every
-kind, and a test client."""
+kind, and a test client.
+
+The service database is parametrised over both backends the service supports: every test that
+uses ``store`` (and so ``service`` and ``client``) runs on SQLite and on PostgreSQL. PostgreSQL
+runs on one throwaway server per session (postgres.py); each test gets its own database, copied
+from a template that holds the session's tokens. Where the machine has no PostgreSQL server, the
+PostgreSQL half skips and says why."""
 from __future__ import annotations
 
 import shutil
@@ -12,7 +18,8 @@ from fastapi.testclient import TestClient
 from orchestration.service.access import create_token
 from orchestration.service.api import Service, create_app
 from orchestration.service.publication import PublishedLake
-from orchestration.service.store import Store
+from orchestration.service.store import Store, audit_head, audit_log, tokens as tokens_table
+from postgres import PostgresServer, find_server_binaries, start_server
 from service_helpers import KEY, write_lake
 
 
@@ -68,12 +75,49 @@ def lake(tmp_path, template) -> Path:
     return Path(shutil.copytree(template.lake, tmp_path / "lake"))
 
 
-@pytest.fixture
-def store(tmp_path, template) -> Store:
-    shutil.copy(template.database, tmp_path / "service.sqlite")
-    store = Store(f"sqlite:///{tmp_path / 'service.sqlite'}")
+@pytest.fixture(scope="session")
+def postgres() -> PostgresServer:
+    """One PostgreSQL server for the session, or a skip saying why there is none."""
+    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'psycopg[binary]')")
+    bin_dir = find_server_binaries()
+    if bin_dir is None:
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl, postgres) on PATH or in "
+                    "/usr/lib/postgresql/*/bin: install Debian's postgresql package to test that backend")
+    server = start_server(bin_dir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres, template) -> str:
+    """A PostgreSQL database holding the same tokens and audit chain as the SQLite template (rows
+    copied as they are, so the chain's hashes still hold); its name."""
+    name = postgres.create_database()
+    target = Store(postgres.url(name))
+    source = Store(f"sqlite:///{template.database}")
+    with source.read() as reading, target.write() as writing:
+        for table in (tokens_table, audit_log, audit_head):
+            writing.execute(table.delete())
+            writing.execute(table.insert(), [dict(row) for row in reading.execute(table.select()).mappings()])
+    source.close()
+    target.close()  # CREATE DATABASE ... TEMPLATE needs the template without open connections
+    return name
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path, template) -> Store:
+    if request.param == "sqlite":
+        shutil.copy(template.database, tmp_path / "service.sqlite")
+        store = Store(f"sqlite:///{tmp_path / 'service.sqlite'}")
+        yield store
+        store.close()
+        return
+    postgres = request.getfixturevalue("postgres")
+    database = postgres.create_database(template=request.getfixturevalue("postgres_template"))
+    store = Store(postgres.url(database))
     yield store
     store.close()
+    postgres.drop_database(database)
 
 
 @pytest.fixture
