@@ -73,3 +73,34 @@ def test_evaluate_passes_the_bar_for_every_model_and_branch(ran_lake):
     per_model = written.filter(pl.col("rule_branch") == "*")
     assert {f"SM{n:02d}" for n in range(1, 11)} <= set(per_model["model_id"])
     assert per_model.filter(pl.col("truth") > 0).height >= 10
+
+
+def test_the_alert_service_serves_what_the_run_published(ran_lake, tmp_path):
+    """The API over the run's published tables: health, the alerts list (stale flags included),
+    the scorecard, the coverage-backed publication, and a payment check against the payee index."""
+    from fastapi.testclient import TestClient
+
+    from orchestration.service.access import create_token
+    from orchestration.service.api import Service, create_app
+    from orchestration.service.publication import PublishedLake
+    from orchestration.service.store import Store
+
+    lake, _, _ = ran_lake
+    store = Store(f"sqlite:///{tmp_path / 'service.sqlite'}")
+    province = create_token(store, name="province-jw", role="inspection", region_code="330000").token
+    payment = create_token(store, name="province-sanzi", role="payment", region_code="330000").token
+    published = pl.read_delta(str(lake / "published" / "alerts"))
+    with TestClient(create_app(Service(PublishedLake(lake, reload_seconds=0), store))) as client:
+        health = client.get("/health").json()
+        assert health["status"] == "ok" and health["alerts"] == published.height
+        assert health["ineligible_payees_version"] is not None
+        page = client.get("/alerts", params={"model": "SM03", "limit": 500},
+                          headers={"Authorization": f"Bearer {province}"}).json()
+        assert page["total"] == published.filter(pl.col("model_id") == "SM03").height > 0
+        card = client.get("/scorecard", headers={"Authorization": f"Bearer {province}"}).json()
+        assert {r["model_id"] for r in card} == set(published["model_id"])
+        answer = client.post("/checks/payment", headers={"Authorization": f"Bearer {payment}"}, json={
+            "village_code": "330106001001", "payee_id": "91330102MA27XL4N06", "category": "务工补贴",
+            "amount": "100.00", "pay_date": "2026-10-01"})
+        assert answer.status_code == 200 and answer.json()["decision"] == "allow"
+    store.close()
