@@ -119,8 +119,9 @@ def normalise_phone(raw: str | None) -> str | None:
 
 
 # A run of 15 or 18 id characters not inside a longer alphanumeric token (person_refs are hex:
-# their digit runs are bounded by letters). Spaces are removed before matching.
-_ID_SHAPED = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+# their digit runs are bounded by letters) nor inside a decimal number (a ratio printed with 15
+# decimals, 3.142139871223395, once passed every other test). Spaces are removed before matching.
+_ID_SHAPED = re.compile(r"(?<![0-9A-Za-z])(?<!\d\.)(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])(?!\.\d)")
 
 
 def id_numbers_in(text: str) -> list[str]:
