@@ -94,7 +94,7 @@ def test_the_alert_service_serves_what_the_run_published(ran_lake, tmp_path):
         health = client.get("/health").json()
         assert health["status"] == "ok" and health["alerts"] == published.height
         assert health["ineligible_payees_version"] is not None
-        page = client.get("/alerts", params={"model": "SM03", "limit": 500},
+        page = client.get("/alerts", params={"model_id": "SM03", "limit": 500},
                           headers={"Authorization": f"Bearer {province}"}).json()
         assert page["total"] == published.filter(pl.col("model_id") == "SM03").height > 0
         card = client.get("/scorecard", headers={"Authorization": f"Bearer {province}"}).json()

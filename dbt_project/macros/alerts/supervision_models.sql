@@ -19,6 +19,13 @@
 {%- endmacro %}
 
 
+{#- (meta.model_id, meta.version) of a supervision model, by its dbt model name. -#}
+{% macro supervision_model_identity(name) -%}
+    {%- set meta = graph.nodes['model.' ~ project_name ~ '.' ~ name].config.get('meta', {}) -%}
+    {{ return((meta.get('model_id'), meta.get('version'))) }}
+{%- endmacro %}
+
+
 {#- meta.mode of a supervision model ('live' models feed alerts; e.g. 'shadow' ones do not). -#}
 {% macro supervision_model_mode(name) -%}
     {{ return(graph.nodes['model.' ~ project_name ~ '.' ~ name].config.get('meta', {}).get('mode')) }}

@@ -12,10 +12,11 @@ select
     cast(null as date) as as_of_date
 where false
 {%- for name in models %}
+    {%- set model_id, version = supervision_model_identity(name) if execute else (name, '') %}
 union all
 select
-    '{{ graph.nodes["model." ~ project_name ~ "." ~ name].config.meta.model_id if execute else name }}',
-    '{{ graph.nodes["model." ~ project_name ~ "." ~ name].config.meta.version if execute else "" }}',
+    '{{ model_id }}',
+    '{{ version }}',
     '{{ supervision_model_mode(name) if execute else "" }}',
     (select count(*) from {{ ref(name) }}),
     (select as_of_date from {{ ref('as_of_date') }})
