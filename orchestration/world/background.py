@@ -1,9 +1,9 @@
 """Ordinary life around the planted scenarios: the bulk of the synthetic world.
 
-``background(world)`` returns one polars frame per canonical entity (the oracle dtypes of
-``scenarios._frames.schema_of``, each row carrying ``_system_id``). SF 1 is 1,000,000
-registered persons; everything else is proportional to them (about 17 rows per person in all),
-except the 85 hospitals and the villages, which ``World`` fixes.
+``background(world, store)`` appends the rows of every canonical entity to the world's row store
+(the oracle dtypes of ``scenarios._frames.schema_of``, each row carrying ``_system_id``). SF 1 is
+1,000,000 registered persons; everything else is proportional to them (about 17 rows per person in
+all), except the 85 hospitals and the villages, which ``World`` fixes.
 
 Background life uses only its own persons, organisations and companies (never a planted one),
 and is drawn so that it rarely trips a rule by accident: people are given one role each
@@ -13,13 +13,15 @@ technical leads turn up on site. When a rule still fires by chance the truth cou
 should. Randomness comes from its own stream (``[seed, 2]``), so adding a planting module does
 not reshuffle the background.
 
-Not streamed yet: every frame is built whole (about 3 GB of frames at SF 1).
+It streams: the persons and companies everything refers to are held in compact numpy columns
+(about 50 bytes a person), and the event rows are drawn into ``Block``s that go to the store every
+``BLOCK_ROWS`` rows, so memory does not grow with the millions of payments, contributions and
+prescriptions of a large world. Draws are in the same order as when every frame was built whole.
 """
 from __future__ import annotations
 
-import bisect
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -27,22 +29,23 @@ import polars as pl
 
 from orchestration.world.core import (
     CITY_KINDS, COUNTIES, GIVEN, PROVINCE_SYSTEMS, SURNAMES, WORLD_END, WORLD_START, World,
-    birth_place, hospital_system_id, id_check_char, make_credit_code,
+    birth_place, hospital_system_id, household_id, id_check_char, make_credit_code,
 )
 from orchestration.world.scenarios._frames import schema_of
+from orchestration.world.store import RowStore
+
+BLOCK_ROWS = 20_000   # rows of one entity drawn before they go to the store
 
 PERSONS_AT_SF1 = 1_000_000
 DAY = dt.timedelta(days=1)
-HISTORY_DAYS = (WORLD_END - WORLD_START).days + 1
 # The last day a monthly full snapshot reports (registries delivered that way see nothing later).
 LAST_MONTHLY_SNAPSHOT = dt.date(WORLD_END.year, WORLD_END.month, 1)
 
 
-def background(world: World) -> dict[str, pl.DataFrame]:
-    """Ordinary life at ``world.scale``: one frame per entity (entities without background rows are
-    absent). Reserves its record ids, person ids and credit codes from ``world`` so they never
-    collide with planted ones."""
-    return _Life(world).build()
+def background(world: World, store: RowStore) -> None:
+    """Ordinary life at ``world.scale``, appended to ``store`` entity by entity. Reserves its record
+    ids, person ids and credit codes from ``world`` so they never collide with planted ones."""
+    _Life(world, store).build()
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -96,35 +99,95 @@ POSITIONS = {"government": ["科员", "副科长", "科长", "副局长"], "inst
 RANKS = ["一级科员", "四级主任科员", "二级主任科员", "一级调研员", "专业技术十级", "专业技术七级"]
 
 
-@dataclass
+RELATIONS = ("head", "spouse", "parent", "sibling", "child", "grandchild")
+COUNTY_INDEX = {c: k for k, c in enumerate(COUNTIES)}
+NAME_BYTES = 9        # a surname and at most two given characters, 3 bytes each in UTF-8
+EPOCH = np.datetime64("1970-01-01", "D")
+
+
+def _day(d: dt.date) -> np.datetime64:
+    return np.datetime64(d, "D")
+
+
 class Population:
-    """The background's own registered persons, column-wise (index = person number)."""
-    id_number: list[str] = field(default_factory=list)
-    name: list[str] = field(default_factory=list)
-    gender: list[str] = field(default_factory=list)
-    birth: list[dt.date] = field(default_factory=list)
-    household: list[str] = field(default_factory=list)
-    relation: list[str] = field(default_factory=list)
-    region: list[str] = field(default_factory=list)
-    village: list[str | None] = field(default_factory=list)
-    poor: list[bool] = field(default_factory=list)       # member of a household on social assistance
-    death: dict[int, dt.date] = field(default_factory=dict)
+    """The background's own registered persons in numpy columns (index = person number)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.size = 0
+        self.id_number = np.zeros(capacity, dtype="S18")
+        self.name = np.zeros(capacity, dtype=f"S{NAME_BYTES}")    # UTF-8
+        self.male = np.zeros(capacity, dtype=bool)
+        self.birth = np.zeros(capacity, dtype="datetime64[D]")
+        self.household = np.zeros(capacity, dtype=np.int32)        # household sequence number
+        self.relation = np.zeros(capacity, dtype=np.int8)          # index into RELATIONS
+        self.region = np.zeros(capacity, dtype=np.int16)           # index into COUNTIES
+        self.village = np.full(capacity, -1, dtype=np.int32)       # index into World.villages; -1: none
+        self.poor = np.zeros(capacity, dtype=bool)                 # member of a household on social assistance
+        self.death: dict[int, dt.date] = {}
 
     def __len__(self) -> int:
-        return len(self.id_number)
+        return self.size
+
+    def trim(self) -> None:
+        for column in ("id_number", "name", "male", "birth", "household", "relation", "region", "village", "poor"):
+            setattr(self, column, getattr(self, column)[:self.size].copy())
+
+    def pid(self, i) -> str:
+        return self.id_number[int(i)].decode()
+
+    def pname(self, i) -> str:
+        return self.name[int(i)].decode()
+
+    def region_code(self, i) -> str:
+        return COUNTIES[int(self.region[int(i)])]
+
+    def pids(self, idx) -> list[str]:
+        return [v.decode() for v in self.id_number[np.asarray(idx, dtype=np.int64)]]
+
+
+class Block:
+    """Rows of one entity being drawn, column by column; every ``BLOCK_ROWS`` rows are emitted.
+    ``record_id`` = (column, prefix): record ids given when the rows are emitted, in row order."""
+
+    def __init__(self, life: _Life, entity: str, columns: Sequence[str],
+                 record_id: tuple[str, str] | None = None) -> None:
+        self.life, self.entity, self.record_id = life, entity, record_id
+        self.names = list(columns)
+        self.values: list[list] = [[] for _ in self.names]
+
+    def add(self, *row) -> None:
+        for column, value in zip(self.values, row):
+            column.append(value)
+        if len(self.values[0]) >= BLOCK_ROWS:
+            self.emit()
+
+    def __len__(self) -> int:
+        return len(self.values[0])
+
+    def emit(self) -> None:
+        n = len(self.values[0])
+        if not n:
+            return
+        columns = dict(zip(self.names, self.values))
+        if self.record_id:
+            column, prefix = self.record_id
+            columns[column] = self.life.ids(self.entity, n, prefix)
+        self.life.emit(self.entity, columns)
+        self.values = [[] for _ in self.names]
 
 
 class _Life:
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, store: RowStore) -> None:
         self.world = world
+        self.store = store
         self.rng = np.random.default_rng([world.seed, 2])
         self.n_persons = max(600, round(PERSONS_AT_SF1 * world.scale))
-        self.pop = Population()
-        self.frames: dict[str, list[pl.DataFrame]] = {}
+        self.pop = Population(self.n_persons + 6)  # the last household may overshoot by five
+        self.village_index = {v: k for k, v in enumerate(world.villages)}
         self.projects_region: dict[str, str] = {}
 
     # ------------------------------------------------------------------ plumbing
-    def build(self) -> dict[str, pl.DataFrame]:
+    def build(self) -> None:
         self._population()
         self._deaths()
         self._roles()
@@ -139,7 +202,7 @@ class _Life:
         self._tenders()
         self._medicine()
         self._emit_persons()
-        return {e: pl.concat(parts, how="vertical") for e, parts in self.frames.items()}
+        self.store.flush()
 
     def emit(self, entity: str, columns: dict[str, list | np.ndarray]) -> None:
         """Add a block of rows (column -> values; missing columns are null) with their systems."""
@@ -153,7 +216,12 @@ class _Life:
             data[col] = pl.Series(col, [None] * n if values is None else values).cast(dtype, strict=True)
         frame = pl.DataFrame(data)
         frame = frame.with_columns(_system_id=self._systems(entity, frame))
-        self.frames.setdefault(entity, []).append(frame.select(list(schema)))
+        self.store.append(entity, frame.select(list(schema)))
+
+    def emit_blocks(self, entity: str, n: int, columns) -> None:
+        """Emit ``n`` rows in blocks: ``columns(lo, hi)`` gives the columns of rows lo..hi-1."""
+        for lo in range(0, n, BLOCK_ROWS):
+            self.emit(entity, columns(lo, min(n, lo + BLOCK_ROWS)))
 
     def _systems(self, entity: str, frame: pl.DataFrame) -> pl.Series:
         """``_system_id`` of each row: the same routing as ``core.route``, column-wise."""
@@ -173,13 +241,14 @@ class _Life:
     def ids(self, entity: str, n: int, prefix: str) -> list[str]:
         return self.world.next_ids(entity, n, prefix)
 
+    def days(self, lo: dt.date, hi: dt.date, n: int) -> np.ndarray:
+        """``n`` uniform dates in [lo, hi] (datetime64[D])."""
+        span = max((hi - lo).days, 0) + 1
+        return _day(lo) + self.rng.integers(0, span, n).astype("timedelta64[D]")
+
     def dates(self, lo: dt.date, hi: dt.date, n: int) -> list[dt.date]:
         """``n`` uniform dates in [lo, hi]."""
-        span = max((hi - lo).days, 0) + 1
-        return [lo + dt.timedelta(days=int(k)) for k in self.rng.integers(0, span, n)]
-
-    def money(self, lo: float, hi: float, n: int) -> np.ndarray:
-        return np.round(self.rng.uniform(lo, hi, n), 2)
+        return self.days(lo, hi, n).tolist()
 
     def name(self, surname: str | None = None) -> str:
         k = 1 + int(self.rng.integers(2))
@@ -199,6 +268,13 @@ class _Life:
             raise ValueError("background: an empty pool to choose from (scale too small?)")
         return self.rng.choice(pool, size=n, replace=replace or n > len(pool))
 
+    def company(self, k) -> tuple[str, str]:
+        """(credit_code, name) of background company number ``k``."""
+        return self.company_codes[int(k)].decode(), self.company_names[int(k)].decode()
+
+    def any_active_company(self) -> tuple[str, str]:
+        return self.company(self.active[int(self.rng.integers(len(self.active)))])
+
     # ------------------------------------------------------------------ persons
     def _person_id(self, region: str, birth: dt.date, gender: str) -> str:
         """A fresh id_number whose sequence digit carries the gender (odd = male)."""
@@ -208,23 +284,26 @@ class _Life:
                 continue
             body = f"{_place(region, birth.year)}{birth:%Y%m%d}{seq % 1000:03d}"
             pid = body + id_check_char(body)
-            if pid not in self.world._issued:
-                self.world._issued.add(pid)
+            if self.world.issue(pid):
                 return pid
 
-    def _add_person(self, household: str, relation: str, gender: str, birth: dt.date, region: str,
-                    village: str | None, surname: str | None, poor: bool) -> int:
-        p = self.pop
-        p.id_number.append(self._person_id(region, birth, gender))
-        p.name.append(self.name(surname))
-        p.gender.append(gender)
-        p.birth.append(birth)
-        p.household.append(household)
-        p.relation.append(relation)
-        p.region.append(region)
-        p.village.append(village)
-        p.poor.append(poor)
-        return len(p) - 1
+    def _add_person(self, household: int, relation: str, gender: str, birth: dt.date, region: str,
+                    village: int, surname: str | None, poor: bool) -> int:
+        p, i = self.pop, self.pop.size
+        p.id_number[i] = self._person_id(region, birth, gender)
+        name = self.name(surname).encode()
+        if len(name) > NAME_BYTES:
+            raise ValueError(f"background name {name.decode()!r} is longer than {NAME_BYTES} bytes")
+        p.name[i] = name
+        p.male[i] = gender == "M"
+        p.birth[i] = _day(birth)
+        p.household[i] = household
+        p.relation[i] = RELATIONS.index(relation)
+        p.region[i] = COUNTY_INDEX[region]
+        p.village[i] = village
+        p.poor[i] = poor
+        p.size += 1
+        return i
 
     def _birth(self, year: int) -> dt.date:
         year = min(max(year, 1925), 2025)
@@ -234,14 +313,14 @@ class _Life:
         """Households (head, spouse, children, parents, siblings) until the person count is reached,
         with the marriages of the couples and some dissolved earlier marriages."""
         rng, villages = self.rng, self.world.villages
-        marriages: list[tuple[int, int, dt.date, dt.date | None]] = []
+        couples: list[tuple[int, int, dt.date]] = []
         sizes = [1, 2, 3, 4, 5, 6]
         size_p = [0.15, 0.25, 0.25, 0.2, 0.1, 0.05]
         while len(self.pop) < self.n_persons:
             rural = rng.random() < 0.65
-            village = villages[int(rng.integers(len(villages)))] if rural else None
-            region = village[:6] if village else COUNTIES[int(rng.integers(len(COUNTIES)))]
-            household = self.world.new_household_id(region)
+            village = int(rng.integers(len(villages))) if rural else -1
+            region = villages[village][:6] if rural else COUNTIES[int(rng.integers(len(COUNTIES)))]
+            household = self.world.next_seq("household")
             poor = rng.random() < 0.03
             size = int(rng.choice(sizes, p=size_p))
             head_year = int(rng.integers(1948, 2001))
@@ -256,7 +335,7 @@ class _Life:
                 spouse = add("spouse", other, head_year + int(rng.integers(-4, 5)))
                 reg = self._birth(head_year + int(rng.integers(22, 32)))
                 reg = min(reg, WORLD_START - DAY * 30)
-                marriages.append((head, spouse, reg, None))
+                couples.append((head, spouse, reg))
                 slots -= 1
             if slots and head_year < 1972 and rng.random() < 0.25:
                 add("parent", "F" if rng.random() < 0.6 else "M", head_year - int(rng.integers(22, 32)))
@@ -269,64 +348,78 @@ class _Life:
                 gap = 50 if rel == "grandchild" else int(rng.integers(22, 36))
                 add(rel, "M" if rng.random() < 0.5 else "F", head_year + gap,
                     surname if rel == "child" else None)
-        self._divorces(marriages)
-        self._emit_marriages(marriages)
+        self.pop.trim()
+        self._marriages(couples)
 
-    def _divorces(self, marriages: list[tuple[int, int, dt.date, dt.date | None]]) -> None:
-        """About 5% of couples divorced, a few of them during the history (change rows), and some
-        heads have an earlier marriage dissolved years ago with someone of another household."""
+    def _marriages(self, couples: list[tuple[int, int, dt.date]]) -> None:
+        """The couples' marriages: about 5% divorced, a few of them during the history (change
+        rows); and some earlier marriages, dissolved years ago, between persons of different
+        households."""
         rng = self.rng
-        for i in range(len(marriages)):
+        a = np.array([c[0] for c in couples], dtype=np.int64)
+        b = np.array([c[1] for c in couples], dtype=np.int64)
+        registered = np.array([c[2] for c in couples], dtype="datetime64[D]")
+        del couples
+        dissolved = np.full(len(a), np.datetime64("NaT"), dtype="datetime64[D]")
+        for i in range(len(a)):
             if rng.random() < 0.05:
-                a, b, reg, _ = marriages[i]
+                reg = registered[i].item()
                 late = rng.random() < 0.3
                 lo = WORLD_START if late else reg + DAY * 365
                 hi = WORLD_END if late else WORLD_START - DAY
                 if lo < hi:
-                    marriages[i] = (a, b, reg, self.dates(lo, hi, 1)[0])
-        adults = np.flatnonzero(np.array([d.year <= 1985 for d in self.pop.birth]))
-        for _ in range(len(marriages) // 25):
-            a, b = (int(x) for x in self.choose(adults, 2, replace=False))
-            if self.pop.gender[a] == self.pop.gender[b] or self.pop.household[a] == self.pop.household[b]:
+                    dissolved[i] = self.days(lo, hi, 1)[0]
+        adults = np.flatnonzero(self.pop.birth.astype("datetime64[Y]").astype(int) + 1970 <= 1985)
+        earlier: list[tuple[int, int, dt.date, dt.date]] = []
+        for _ in range(len(a) // 25):
+            x, y = (int(v) for v in self.choose(adults, 2, replace=False))
+            if self.pop.male[x] == self.pop.male[y] or self.pop.household[x] == self.pop.household[y]:
                 continue
             reg = self.dates(dt.date(2005, 1, 1), dt.date(2012, 12, 31), 1)[0]
-            marriages.append((a, b, reg, reg + DAY * int(rng.integers(400, 3000))))
-
-    def _emit_marriages(self, marriages: list[tuple[int, int, dt.date, dt.date | None]]) -> None:
-        ids = self.pop.id_number
-        self.emit("marriage", {
-            "marriage_id": self.ids("marriage", len(marriages), "HY"),
-            "person_a_id": [ids[a] for a, _, _, _ in marriages],
-            "person_b_id": [ids[b] for _, b, _, _ in marriages],
-            "registered_date": [r for _, _, r, _ in marriages],
-            "dissolved_date": [d for _, _, _, d in marriages]})
+            earlier.append((x, y, reg, reg + DAY * int(rng.integers(400, 3000))))
+        a = np.concatenate([a, np.array([e[0] for e in earlier], dtype=np.int64)])
+        b = np.concatenate([b, np.array([e[1] for e in earlier], dtype=np.int64)])
+        registered = np.concatenate([registered, np.array([e[2] for e in earlier], dtype="datetime64[D]")])
+        dissolved = np.concatenate([dissolved, np.array([e[3] for e in earlier], dtype="datetime64[D]")])
+        self.emit_blocks("marriage", len(a), lambda lo, hi: {
+            "marriage_id": self.ids("marriage", hi - lo, "HY"), "person_a_id": self.pop.pids(a[lo:hi]),
+            "person_b_id": self.pop.pids(b[lo:hi]), "registered_date": registered[lo:hi],
+            "dissolved_date": dissolved[lo:hi]})
 
     def _emit_persons(self) -> None:
-        p = self.pop
-        self.emit("person", {"id_number": p.id_number, "name": p.name, "gender": p.gender,
-                             "birth_date": p.birth, "household_id": p.household,
-                             "relation_to_head": p.relation, "region_code": p.region,
-                             "village_code": p.village})
+        p, villages = self.pop, self.world.villages
+
+        def columns(lo: int, hi: int) -> dict:
+            regions = [COUNTIES[int(r)] for r in p.region[lo:hi]]
+            return {"id_number": p.id_number[lo:hi], "name": p.name[lo:hi],
+                    "gender": np.where(p.male[lo:hi], "M", "F"), "birth_date": p.birth[lo:hi],
+                    "household_id": [household_id(r, int(h)) for r, h in zip(regions, p.household[lo:hi])],
+                    "relation_to_head": [RELATIONS[int(k)] for k in p.relation[lo:hi]], "region_code": regions,
+                    "village_code": [villages[int(v)] if v >= 0 else None for v in p.village[lo:hi]]}
+
+        self.emit_blocks("person", len(p), columns)
 
     def _deaths(self) -> None:
         """Yearly mortality by age; the dead get no later payments or events."""
-        ages = np.array([WORLD_START.year - b.year for b in self.pop.birth])
+        ages = WORLD_START.year - (self.pop.birth.astype("datetime64[Y]").astype(int) + 1970)
         rate = np.where(ages >= 80, 0.07, np.where(ages >= 65, 0.02, 0.002))
         dying = np.flatnonzero(self.rng.random(len(ages)) < rate)
         days = self.dates(WORLD_START, WORLD_END, len(dying))
         self.pop.death = {int(i): d for i, d in zip(dying, days)}
-        self.emit("death", {"id_number": [self.pop.id_number[i] for i in dying], "death_date": days,
+        self.emit("death", {"id_number": self.pop.pids(dying), "death_date": days,
                             "source_ref": [f"SW{self.world.next_seq('death_ref'):08d}" for _ in dying]})
 
     def alive_all_year(self, idx: np.ndarray) -> np.ndarray:
-        return np.array([i for i in idx if int(i) not in self.pop.death], dtype=np.int64)
+        dead = np.fromiter(self.pop.death, dtype=np.int32, count=len(self.pop.death))
+        return np.asarray(idx, dtype=np.int32)[~np.isin(idx, dead)]
 
     # ------------------------------------------------------------------ roles
     def _roles(self) -> None:
         """Split the adults into disjoint roles so that ordinary life does not look like a case."""
-        birth_year = np.array([b.year for b in self.pop.birth])
-        poor = np.array(self.pop.poor)
-        self.adults = np.flatnonzero((birth_year <= 2002) & (birth_year >= 1940))
+        birth_year = self.pop.birth.astype("datetime64[Y]").astype(int) + 1970
+        poor = self.pop.poor
+        # Person numbers as int32: a million of them in 4 MB.
+        self.adults = np.flatnonzero((birth_year <= 2002) & (birth_year >= 1940)).astype(np.int32)
         working = np.flatnonzero((birth_year <= 2002) & (birth_year >= 1966) & ~poor)
         working = self.alive_all_year(working)
         order = self.rng.permutation(working)
@@ -335,9 +428,9 @@ class _Life:
         self.officials = order[:n_officials]
         self.business = order[n_officials:n_officials + n_business]
         self.plain = order[n_officials + n_business:]           # workers, contractors, payees
-        self.poor_persons = np.flatnonzero(poor)
-        self.elderly = np.flatnonzero(birth_year <= 1965)
-        self.everyone = np.arange(len(self.pop))
+        self.poor_persons = np.flatnonzero(poor).astype(np.int32)
+        self.elderly = np.flatnonzero(birth_year <= 1965).astype(np.int32)
+        self.everyone = np.arange(len(self.pop), dtype=np.int32)
         self.alive = self.alive_all_year(self.everyone)
 
     # ------------------------------------------------------------------ officials and cadres
@@ -357,22 +450,18 @@ class _Life:
         # Two or more doctors per hospital, but never more than half of the officials.
         n_doctors = max(2, round(self.n_persons * 0.01 / len(hospital_orgs)))
         doctors_needed = min(n_doctors * len(hospital_orgs), len(self.officials) // 2)
-        staff = list(self.officials)
         self.doctors: dict[str, list[int]] = {}
-        rows: dict[str, list] = {c: [] for c in ("id_number", "name", "org_code", "org_name", "org_type",
-                                                 "position", "rank", "region_code", "start_date", "end_date")}
+        rows = Block(self, "public_official", ("id_number", "name", "org_code", "org_name", "org_type",
+                                               "position", "rank", "region_code", "start_date", "end_date"))
         self.post_of: dict[int, tuple[str, str]] = {}  # person -> (org_code, org_type)
 
         def post(i: int, org: tuple[str, str, str, str], start: dt.date, end: dt.date | None) -> None:
             code, name, kind, region = org
             positions = POSITIONS[kind]
-            rows["id_number"].append(self.pop.id_number[i]); rows["name"].append(self.pop.name[i])
-            rows["org_code"].append(code); rows["org_name"].append(name); rows["org_type"].append(kind)
-            rows["position"].append(positions[int(rng.integers(len(positions)))])
-            rows["rank"].append(RANKS[int(rng.integers(len(RANKS)))])
-            rows["region_code"].append(region); rows["start_date"].append(start); rows["end_date"].append(end)
+            rows.add(self.pop.pid(i), self.pop.pname(i), code, name, kind, positions[int(rng.integers(len(positions)))],
+                     RANKS[int(rng.integers(len(RANKS)))], region, start, end)
 
-        for k, i in enumerate(staff):
+        for k, i in enumerate(self.officials):
             i = int(i)
             if k < doctors_needed:
                 org = hospital_orgs[k % len(hospital_orgs)]
@@ -389,7 +478,7 @@ class _Life:
                 end = self.dates(WORLD_START, LAST_MONTHLY_SNAPSHOT - DAY, 1)[0]
             post(i, org, start, end)
             self.post_of[i] = (org[0], org[2])
-        self.emit("public_official", rows)
+        rows.emit()
 
     def _cadres(self) -> None:
         """Five to six cadres per village for the current term, the previous term's secretary and
@@ -397,21 +486,19 @@ class _Life:
         rng = self.rng
         # At most half of the plain residents may become cadres, so that workers, payees and
         # contractors remain at any scale; tiny worlds reuse a cadre in another village.
-        order = [int(i) for i in rng.permutation(self.plain)]
-        spare = order[:max(1, len(order) // 2)]
-        residents: dict[str, list[int]] = {}
-        eligible = set(spare)
-        for i, v in enumerate(self.pop.village):
-            if v is not None and i in eligible:
-                residents.setdefault(v, []).append(i)
+        order = rng.permutation(self.plain)
+        spare = [int(i) for i in order[:max(1, len(order) // 2)]]
+        eligible = np.zeros(len(self.pop), dtype=bool)
+        eligible[spare] = True
+        residents: dict[int, list[int]] = {}
+        for i in np.flatnonzero(eligible & (self.pop.village >= 0)):
+            residents.setdefault(int(self.pop.village[i]), []).append(int(i))
         self.cadres: set[int] = set()
-        rows: dict[str, list] = {c: [] for c in ("id_number", "name", "village_code", "role", "term_start",
-                                                 "term_end", "salaried_from")}
+        rows = Block(self, "village_cadre", ("id_number", "name", "village_code", "role", "term_start",
+                                             "term_end", "salaried_from"))
 
         def term(i: int, village: str, role: str, start: dt.date, end: dt.date | None, salaried: dt.date | None):
-            rows["id_number"].append(self.pop.id_number[i]); rows["name"].append(self.pop.name[i])
-            rows["village_code"].append(village); rows["role"].append(role); rows["term_start"].append(start)
-            rows["term_end"].append(end); rows["salaried_from"].append(salaried)
+            rows.add(self.pop.pid(i), self.pop.pname(i), village, role, start, end, salaried)
             self.cadres.add(i)
 
         unused = list(spare)
@@ -421,8 +508,8 @@ class _Life:
                 unused.pop()
             return unused.pop() if unused else spare[int(rng.integers(len(spare)))]
 
-        for village in self.world.villages:
-            pool = [i for i in residents.get(village, []) if i not in self.cadres]
+        for v, village in enumerate(self.world.villages):
+            pool = [i for i in residents.get(v, []) if i not in self.cadres]
             roles = ["secretary", "director", "accountant", "cashier", "member"] + (["member"] if rng.random() < 0.5 else [])
             chosen = []
             for role in roles:
@@ -444,8 +531,9 @@ class _Life:
                 i = anyone()
                 term(i, village, role, dt.date(2017, 1, 1) + DAY * int(rng.integers(0, 90)), start - DAY,
                      dt.date(2017, 6, 1))
-        self.emit("village_cadre", rows)
-        self.non_cadre_plain = np.array([i for i in self.plain if int(i) not in self.cadres], dtype=np.int64)
+        rows.emit()
+        cadres = np.fromiter(self.cadres, dtype=np.int32, count=len(self.cadres))
+        self.non_cadre_plain = self.plain[~np.isin(self.plain, cadres)]
 
     # ------------------------------------------------------------------ companies
     def _companies(self) -> None:
@@ -454,44 +542,49 @@ class _Life:
         rng = self.rng
         n = max(100, self.n_persons // 10)
         reps = self.choose(self.business, n, replace=False)
-        regions = [self.pop.region[int(i)] for i in reps]
-        codes = [self.credit_code(r) for r in regions]
-        established = self.dates(dt.date(1998, 1, 1), dt.date(2025, 6, 30), n)
+        regions = [self.pop.region_code(i) for i in reps]
+        codes = np.array([self.credit_code(r) for r in regions], dtype="S18")
+        established = self.days(dt.date(1998, 1, 1), dt.date(2025, 6, 30), n)
         late = rng.random(n) < 0.06
-        late_days = self.dates(WORLD_START, WORLD_END, n)
-        established = [l if f else e for e, l, f in zip(established, late_days, late)]
-        status, dereg = [], []
-        for e in established:
+        late_days = self.days(WORLD_START, WORLD_END, n)
+        established = np.where(late, late_days, established)
+        active = np.zeros(n, dtype=bool)
+        deregistered = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+        status = []
+        for k, e in enumerate(established):
             u = rng.random()
-            if u < 0.02 and e < WORLD_START:
-                status.append("deregistered"); dereg.append(self.dates(WORLD_START, WORLD_END, 1)[0])
+            if u < 0.02 and e < _day(WORLD_START):
+                status.append("deregistered"); deregistered[k] = self.days(WORLD_START, WORLD_END, 1)[0]
             elif u < 0.03:
-                status.append("revoked"); dereg.append(None)
+                status.append("revoked")
             else:
-                status.append("active"); dereg.append(None)
-        names = [f"浙江{TRADE_NAMES[int(a)]}{TRADE_NAMES[int(b)]}{INDUSTRIES[int(c)]}有限公司"
-                 for a, b, c in zip(rng.integers(20, size=n), rng.integers(20, size=n), rng.integers(8, size=n))]
-        self.companies = codes
-        self.company_name = dict(zip(codes, names))
-        self.company_established = dict(zip(codes, established))
-        self.active_companies = [c for c, s in zip(codes, status) if s == "active"]
-        self.emit("company", {
-            "credit_code": codes, "name": names, "legal_rep_id": [self.pop.id_number[int(i)] for i in reps],
-            "reg_address": [f"{r}某路{int(k)}号" for r, k in zip(regions, rng.integers(1, 999, n))],
-            "phone": self.phone(n), "established_date": established, "status": status,
-            "deregistered_date": dereg})
-        self._shareholders(codes, reps, established)
+                status.append("active"); active[k] = True
+        names = np.array([f"浙江{TRADE_NAMES[int(a)]}{TRADE_NAMES[int(b)]}{INDUSTRIES[int(c)]}有限公司".encode()
+                          for a, b, c in zip(rng.integers(20, size=n), rng.integers(20, size=n), rng.integers(8, size=n))])
+        self.company_codes, self.company_names, self.company_founded = codes, names, established
+        self.active = np.flatnonzero(active)
+        addresses = [f"{r}某路{int(k)}号" for r, k in zip(regions, rng.integers(1, 999, n))]
+        phones = self.phone(n)
+        self.emit_blocks("company", n, lambda lo, hi: {
+            "credit_code": codes[lo:hi], "name": names[lo:hi], "legal_rep_id": self.pop.pids(reps[lo:hi]),
+            "reg_address": addresses[lo:hi], "phone": phones[lo:hi], "established_date": established[lo:hi],
+            "status": status[lo:hi], "deregistered_date": deregistered[lo:hi]})
+        self._shareholders(reps, established)
 
-    def _shareholders(self, codes: list[str], reps: np.ndarray, established: list[dt.date]) -> None:
+    def _shareholders(self, reps: np.ndarray, established: np.ndarray) -> None:
         rng = self.rng
-        rows: dict[str, list] = {c: [] for c in ("credit_code", "holder_id", "holder_type", "share_ratio",
-                                                 "from_date", "to_date")}
+        rows = Block(self, "shareholder", ("credit_code", "holder_id", "holder_type", "share_ratio", "from_date", "to_date"))
+        held: set[tuple[str, dt.date]] = set()  # (holder, from_date) of the company's rows: its key
 
         def hold(code, holder, kind, ratio, start, end=None):
-            rows["credit_code"].append(code); rows["holder_id"].append(holder); rows["holder_type"].append(kind)
-            rows["share_ratio"].append(round(float(ratio), 4)); rows["from_date"].append(start); rows["to_date"].append(end)
+            if (holder, start) not in held:  # a holder drawn twice keeps the first row (one row per key)
+                held.add((holder, start))
+                rows.add(code, holder, kind, round(float(ratio), 4), start, end)
 
-        for k, (code, rep, start) in enumerate(zip(codes, reps, established)):
+        n = len(self.company_codes)
+        for k, (rep, founded) in enumerate(zip(reps, established)):
+            code, start = self.company_codes[k].decode(), founded.item()
+            held.clear()
             holders = [int(rep)] if rng.random() < 0.6 else []
             holders += [int(i) for i in self.choose(self.business, int(rng.integers(1, 3)))]
             holders = list(dict.fromkeys(holders))
@@ -501,16 +594,16 @@ class _Life:
                 if rng.random() < 0.04:  # sold out: a new holder takes over the share
                     end = self.dates(max(start, dt.date(2020, 1, 1)), WORLD_END - DAY * 2, 1)[0]
                     new = int(self.choose(self.business, 1)[0])
-                    hold(code, self.pop.id_number[new], "person", share, end + DAY)
-                hold(code, self.pop.id_number[holder], "person", share, start, end)
+                    hold(code, self.pop.pid(new), "person", share, end + DAY)
+                hold(code, self.pop.pid(holder), "person", share, start, end)
             if rng.random() < 0.1:
-                parent = codes[int(rng.integers(len(codes)))]
+                parent = self.company_codes[int(rng.integers(n))].decode()
                 if parent != code:
                     hold(code, parent, "company", shares[-1], start)
             if rng.random() < 0.15:  # small holders below the related-party share
                 small = int(self.choose(self.business, 1)[0])
-                hold(code, self.pop.id_number[small], "person", rng.uniform(0.005, 0.04), start)
-        self.emit("shareholder", rows)
+                hold(code, self.pop.pid(small), "person", rng.uniform(0.005, 0.04), start)
+        rows.emit()
 
     # ------------------------------------------------------------------ social insurance
     def _insurance_and_injuries(self) -> None:
@@ -519,32 +612,32 @@ class _Life:
         rng = self.rng
         workers = np.concatenate([self.non_cadre_plain, self.business, self.officials])
         workers = workers[rng.random(len(workers)) < 0.7]
-        employer = [self.post_of[int(i)][0] if int(i) in self.post_of
-                    else self.companies[int(rng.integers(len(self.companies)))] for i in workers]
-        months = [_month_str(m) for m in MONTHS]
-        ids, emps, ms, amounts = [], [], [], []
-        spans: dict[int, tuple[int, int]] = {}
-        base = rng.uniform(600, 4000, len(workers))
+        employer = np.zeros(len(workers), dtype="S18")
         for k, i in enumerate(workers):
-            first, last = 0, len(months) - 1
+            post = self.post_of.get(int(i))
+            employer[k] = post[0] if post else self.company_codes[int(rng.integers(len(self.company_codes)))]
+        months = [_month_str(m) for m in MONTHS]
+        first_month = np.zeros(len(workers), dtype=np.int64)
+        last_month = np.full(len(workers), len(months) - 1, dtype=np.int64)
+        base = rng.uniform(600, 4000, len(workers))
+        rows = Block(self, "insurance_contribution", ("id_number", "employer_code", "month", "amount"))
+        for k, i in enumerate(workers):
             if rng.random() < 0.15:
-                first = int(rng.integers(0, 6)); last = int(rng.integers(first + 1, len(months)))
-            spans[k] = (first, last)
-            for m in range(first, last + 1):
-                ids.append(self.pop.id_number[int(i)]); emps.append(employer[k]); ms.append(months[m])
-                amounts.append(round(float(base[k]), 2))
-        self.emit("insurance_contribution", {"id_number": ids, "employer_code": emps, "month": ms, "amount": amounts})
+                first_month[k] = int(rng.integers(0, 6)); last_month[k] = int(rng.integers(first_month[k] + 1, len(months)))
+            pid, code, amount = self.pop.pid(i), employer[k].decode(), round(float(base[k]), 2)
+            for m in range(first_month[k], last_month[k] + 1):
+                rows.add(pid, code, months[m], amount)
+        rows.emit()
 
         n_claims = max(20, self.n_persons // 250)
         handlers = [int(i) for i in self.officials if self.post_of.get(int(i), ("", ""))[1] == "government"]
         handlers = handlers or [int(i) for i in self.officials]
-        rows: dict[str, list] = {c: [] for c in ("claim_id", "injured_id", "employer_code", "accident_date",
-                                                 "diagnosis", "hospital_code", "payout", "handler_id", "approved_date")}
+        claims = Block(self, "injury_claim", ("claim_id", "injured_id", "employer_code", "accident_date", "diagnosis",
+                                              "hospital_code", "payout", "handler_id", "approved_date"))
         used: set[tuple[int, dt.date]] = set()
         for _ in range(n_claims):
             k = int(rng.integers(len(workers)))
-            first, last = spans[k]
-            m = int(rng.integers(first, last + 1))
+            m = int(rng.integers(first_month[k], last_month[k] + 1))
             accident = self.dates(MONTHS[m], min(_month_end(MONTHS[m]), WORLD_END - DAY * 20), 1)[0]
             approved = min(accident + DAY * int(rng.integers(15, 60)), WORLD_END)
             injured = int(workers[k])
@@ -552,13 +645,11 @@ class _Life:
             if (injured, accident) in used or self.pop.household[handler] == self.pop.household[injured] or handler == injured:
                 continue
             used.add((injured, accident))
-            rows["claim_id"].append(self.ids("injury_claim", 1, "GS")[0])
-            rows["injured_id"].append(self.pop.id_number[injured]); rows["employer_code"].append(employer[k])
-            rows["accident_date"].append(accident); rows["diagnosis"].append(DIAGNOSES[int(rng.integers(len(DIAGNOSES)))])
-            rows["hospital_code"].append(self.world.hospitals[int(rng.integers(len(self.world.hospitals)))])
-            rows["payout"].append(round(float(rng.uniform(5000, 150000)), 2))
-            rows["handler_id"].append(self.pop.id_number[handler]); rows["approved_date"].append(approved)
-        self.emit("injury_claim", rows)
+            claims.add(self.ids("injury_claim", 1, "GS")[0], self.pop.pid(injured), employer[k].decode(), accident,
+                       DIAGNOSES[int(rng.integers(len(DIAGNOSES)))],
+                       self.world.hospitals[int(rng.integers(len(self.world.hospitals)))],
+                       round(float(rng.uniform(5000, 150000)), 2), self.pop.pid(handler), approved)
+        claims.emit()
 
     # ------------------------------------------------------------------ pensions and assistance
     def _paid_months(self, i: int) -> list[dt.date]:
@@ -569,18 +660,20 @@ class _Life:
     def _pensions_and_subsidies(self) -> None:
         rng = self.rng
         retirees = [int(i) for i in self.elderly if rng.random() < 0.8 and int(i) not in self.post_of]
-        ids, amounts, months = [], [], []
+        pensions = Block(self, "pension_payment", ("recipient_id", "amount", "pay_month"),
+                         record_id=("pension_id", "YL"))
         for i in retirees:
-            amount = round(float(rng.uniform(1500, 6000)), 2)
+            amount, pid = round(float(rng.uniform(1500, 6000)), 2), self.pop.pid(i)
             for m in self._paid_months(i):
-                ids.append(self.pop.id_number[i]); amounts.append(amount); months.append(_month_str(m))
-        self.emit("pension_payment", {"pension_id": self.ids("pension_payment", len(ids), "YL"),
-                                      "recipient_id": ids, "amount": amounts, "pay_month": months})
+                pensions.add(pid, amount, _month_str(m))
+        pensions.emit()
 
-        heads = [int(i) for i in self.poor_persons if self.pop.relation[int(i)] == "head"]
+        head = RELATIONS.index("head")
+        heads = [int(i) for i in self.poor_persons if self.pop.relation[int(i)] == head]
         programs = {"dibao": (800, 1200), "tekun": (1200, 1800), "disability": (200, 500), "temporary": (1000, 5000)}
         names = list(programs)
-        rows: dict[str, list] = {c: [] for c in ("recipient_id", "program", "region_code", "amount", "pay_month")}
+        rows = Block(self, "subsidy_payment", ("recipient_id", "program", "region_code", "amount", "pay_month"),
+                     record_id=("subsidy_id", "JZ"))
         for i in heads:
             program = names[int(rng.choice(4, p=[0.6, 0.15, 0.2, 0.05]))]
             lo, hi = programs[program]
@@ -589,78 +682,73 @@ class _Life:
             if program == "temporary" and paid:
                 paid = [paid[int(rng.integers(len(paid)))]]
             for m in paid:
-                rows["recipient_id"].append(self.pop.id_number[i]); rows["program"].append(program)
-                rows["region_code"].append(self.pop.region[i]); rows["amount"].append(amount)
-                rows["pay_month"].append(_month_str(m))
-        rows["subsidy_id"] = self.ids("subsidy_payment", len(rows["recipient_id"]), "JZ")
-        self.emit("subsidy_payment", rows)
+                rows.add(self.pop.pid(i), program, self.pop.region_code(i), amount, _month_str(m))
+        rows.emit()
 
     # ------------------------------------------------------------------ vehicles and property
     def _vehicles_and_property(self) -> None:
         """Owned by people outside the poor households; registered before the monthly snapshot
         registries' last snapshot, so every one of them is delivered."""
         rng = self.rng
-        owners_pool = np.array([i for i in self.adults if not self.pop.poor[int(i)]], dtype=np.int64)
+        owners_pool = self.adults[~self.pop.poor[self.adults]]
         n = max(50, self.n_persons // 4)
         owners = self.choose(owners_pool, n)
-        planted = {row["plate"] for row in self.world.tables.get("vehicle", [])}
-        plates = []
-        for i in owners:
-            letter = CITY_PLATE_LETTER[self.pop.region[int(i)][:4]]
-            plate = next(p for p in (f"浙{letter}{self.world.next_seq('plate'):05d}" for _ in iter(int, 1))
-                         if p not in planted)
-            plates.append(plate)
-        self.emit("vehicle", {
-            "plate": plates, "owner_id": [self.pop.id_number[int(i)] for i in owners],
-            "vehicle_type": [["小型轿车", "小型普通客车", "轻型货车", "新能源小型轿车"][int(k)] for k in rng.integers(4, size=n)],
-            "value": np.round(np.exp(rng.normal(np.log(120000), 0.6, n)), 2),
-            "registered_date": self.dates(dt.date(2008, 1, 1), LAST_MONTHLY_SNAPSHOT - DAY, n)})
+        planted = self.world.planted_values("vehicle", "plate")
+        kinds = rng.integers(4, size=n)
+        values = np.round(np.exp(rng.normal(np.log(120000), 0.6, n)), 2)
+        registered = self.days(dt.date(2008, 1, 1), LAST_MONTHLY_SNAPSHOT - DAY, n)
+
+        def plate(i) -> str:
+            letter = CITY_PLATE_LETTER[self.pop.region_code(i)[:4]]
+            while True:
+                candidate = f"浙{letter}{self.world.next_seq('plate'):05d}"
+                if candidate not in planted:
+                    return candidate
+
+        self.emit_blocks("vehicle", n, lambda lo, hi: {
+            "plate": [plate(i) for i in owners[lo:hi]], "owner_id": self.pop.pids(owners[lo:hi]),
+            "vehicle_type": [["小型轿车", "小型普通客车", "轻型货车", "新能源小型轿车"][int(k)] for k in kinds[lo:hi]],
+            "value": values[lo:hi], "registered_date": registered[lo:hi]})
         m = max(50, int(self.n_persons / 2.5))
         owners = self.choose(self.adults, m)
-        self.emit("property", {
-            "property_id": self.ids("property", m, "BDC"), "owner_id": [self.pop.id_number[int(i)] for i in owners],
-            "region_code": [self.pop.region[int(i)] for i in owners],
-            "area_m2": np.round(rng.uniform(40, 250, m), 2),
-            "registered_date": self.dates(dt.date(1999, 1, 1), LAST_MONTHLY_SNAPSHOT - DAY, m)})
+        areas = np.round(rng.uniform(40, 250, m), 2)
+        registered = self.days(dt.date(1999, 1, 1), LAST_MONTHLY_SNAPSHOT - DAY, m)
+        self.emit_blocks("property", m, lambda lo, hi: {
+            "property_id": self.ids("property", hi - lo, "BDC"), "owner_id": self.pop.pids(owners[lo:hi]),
+            "region_code": [self.pop.region_code(i) for i in owners[lo:hi]],
+            "area_m2": areas[lo:hi], "registered_date": registered[lo:hi]})
 
     # ------------------------------------------------------------------ village finance
     def _village_finance(self) -> None:
         """Per village: small works (well below the tender threshold), their payments and
         material purchases, work subsidies for plain residents, welfare and other payments."""
         rng = self.rng
-        residents: dict[str, list[int]] = {}
+        residents: dict[int, list[int]] = {}
         for i in self.non_cadre_plain:
-            v = self.pop.village[int(i)]
-            if v is not None:
+            v = int(self.pop.village[int(i)])
+            if v >= 0:
                 residents.setdefault(v, []).append(int(i))
         per_village = 8
-        projects = {c: [] for c in ("vproject_id", "village_code", "name", "kind", "contractor_id",
-                                    "contractor_type", "amount", "approved_date")}
-        payments = {c: [] for c in ("payment_id", "village_code", "payee_id", "payee_type", "payee_name",
-                                    "category", "purpose", "amount", "pay_date", "vproject_id")}
-        purchases = {c: [] for c in ("purchase_id", "village_code", "supplier_code", "item", "amount",
-                                     "purchase_date", "vproject_id")}
+        projects = Block(self, "village_project", ("vproject_id", "village_code", "name", "kind", "contractor_id",
+                                                   "contractor_type", "amount", "approved_date"))
+        payments = Block(self, "village_payment", ("payment_id", "village_code", "payee_id", "payee_type", "payee_name",
+                                                   "category", "purpose", "amount", "pay_date", "vproject_id"))
+        purchases = Block(self, "village_procurement", ("purchase_id", "village_code", "supplier_code", "item", "amount",
+                                                        "purchase_date", "vproject_id"))
         plain = self.non_cadre_plain
 
         def pay(village, payee, kind, name, category, amount, day, vproject=None):
-            payments["payment_id"].append(self.ids("village_payment", 1, "ZF")[0])
-            payments["village_code"].append(village); payments["payee_id"].append(payee)
-            payments["payee_type"].append(kind); payments["payee_name"].append(name)
-            payments["category"].append(category)
             options = PURPOSES[category]
-            payments["purpose"].append(options[int(rng.integers(len(options)))])
-            payments["amount"].append(round(float(amount), 2)); payments["pay_date"].append(day)
-            payments["vproject_id"].append(vproject)
+            payments.add(self.ids("village_payment", 1, "ZF")[0], village, payee, kind, name, category,
+                         options[int(rng.integers(len(options)))], round(float(amount), 2), day, vproject)
 
         def buy(village, amount, day, vproject=None):
-            purchases["purchase_id"].append(self.ids("village_procurement", 1, "CG")[0])
-            purchases["village_code"].append(village)
-            purchases["supplier_code"].append(self.active_companies[int(rng.integers(len(self.active_companies)))])
-            purchases["item"].append(ITEMS[int(rng.integers(len(ITEMS)))])
-            purchases["amount"].append(round(float(amount), 2)); purchases["purchase_date"].append(day)
-            purchases["vproject_id"].append(vproject)
+            pid = self.ids("village_procurement", 1, "CG")[0]
+            supplier = self.any_active_company()[0]
+            purchases.add(pid, village, supplier, ITEMS[int(rng.integers(len(ITEMS)))], round(float(amount), 2),
+                          day, vproject)
 
-        for village in self.world.villages:
+        for v, village in enumerate(self.world.villages):
             for _ in range(int(rng.poisson(per_village))):
                 kind = ["works", "repair", "labour_only"][int(rng.choice(3, p=[0.6, 0.25, 0.15]))]
                 amount = {"works": rng.uniform(20000, 110000), "repair": rng.uniform(5000, 50000),
@@ -668,56 +756,54 @@ class _Life:
                 approved = self.dates(WORLD_START, WORLD_END, 1)[0]
                 vid = self.ids("village_project", 1, "XM")[0]
                 if rng.random() < 0.7:
-                    contractor = self.active_companies[int(rng.integers(len(self.active_companies)))]
-                    ctype, cname = "company", self.company_name[contractor]
+                    (contractor, cname), ctype = self.any_active_company(), "company"
                 else:
                     p = int(plain[int(rng.integers(len(plain)))])
-                    contractor, ctype, cname = self.pop.id_number[p], "person", self.pop.name[p]
-                for c, v in zip(projects, (vid, village, f"{['道路硬化', '水渠修缮', '文化礼堂维修', '路灯安装'][int(rng.integers(4))]}工程",
-                                           kind, contractor, ctype, round(float(amount), 2), approved)):
-                    projects[c].append(v)
+                    contractor, ctype, cname = self.pop.pid(p), "person", self.pop.pname(p)
+                projects.add(vid, village, f"{['道路硬化', '水渠修缮', '文化礼堂维修', '路灯安装'][int(rng.integers(4))]}工程",
+                             kind, contractor, ctype, round(float(amount), 2), approved)
                 paid_day = min(approved + DAY * int(rng.integers(5, 60)), WORLD_END)
                 pay(village, contractor, ctype, cname, "project", amount * 0.9, paid_day, vid)
                 if kind != "repair" and rng.random() < 0.6:
                     buy(village, rng.uniform(2000, 40000), min(approved + DAY * int(rng.integers(1, 30)), WORLD_END), vid)
-            locals_ = residents.get(village) or [int(i) for i in plain[:50]]
+            locals_ = residents.get(v) or [int(i) for i in plain[:50]]
             for _ in range(int(rng.poisson(25))):
                 p = locals_[int(rng.integers(len(locals_)))]
-                pay(village, self.pop.id_number[p], "person", self.pop.name[p], "work_subsidy",
+                pay(village, self.pop.pid(p), "person", self.pop.pname(p), "work_subsidy",
                     rng.uniform(100, 2000), self.dates(WORLD_START, WORLD_END, 1)[0])
             for _ in range(int(rng.poisson(6))):
-                code = self.active_companies[int(rng.integers(len(self.active_companies)))]
-                pay(village, code, "company", self.company_name[code], "materials",
+                code, name = self.any_active_company()
+                pay(village, code, "company", name, "materials",
                     rng.uniform(1000, 30000), self.dates(WORLD_START, WORLD_END, 1)[0])
             for _ in range(int(rng.poisson(10))):
                 p = locals_[int(rng.integers(len(locals_)))]
                 category = ["welfare", "lease", "other"][int(rng.choice(3, p=[0.6, 0.3, 0.1]))]
-                pay(village, self.pop.id_number[p], "person", self.pop.name[p], category,
+                pay(village, self.pop.pid(p), "person", self.pop.pname(p), category,
                     rng.uniform(200, 3000), self.dates(WORLD_START, WORLD_END, 1)[0])
             for _ in range(int(rng.poisson(3))):
                 buy(village, rng.uniform(500, 20000), self.dates(WORLD_START, WORLD_END, 1)[0])
-        self.emit("village_project", projects)
-        self.emit("village_payment", payments)
-        self.emit("village_procurement", purchases)
+        projects.emit()
+        payments.emit()
+        purchases.emit()
 
     def _asset_leases(self) -> None:
         """Collective assets leased mostly by auction or bidding at the town's going rate; the
         negotiated ones and renewals at or above it (renewals above the previous rent)."""
         rng = self.rng
-        rows = {c: [] for c in ("lease_id", "village_code", "asset_id", "asset_type", "area_m2", "lessee_id",
-                                "lessee_type", "annual_rent", "start_date", "end_date", "method", "previous_lease_id")}
+        rows = Block(self, "asset_lease", ("lease_id", "village_code", "asset_id", "asset_type", "area_m2", "lessee_id",
+                                           "lessee_type", "annual_rent", "start_date", "end_date", "method",
+                                           "previous_lease_id"))
         town_factor: dict[str, float] = {}
         types = list(ASSET_TYPES)
 
         def lease(village, asset, kind, area, rate, start, years, method, previous=None):
             lid = self.ids("asset_lease", 1, "ZL")[0]
             if rng.random() < 0.5:
-                lessee, ltype = self.pop.id_number[int(self.choose(self.non_cadre_plain, 1)[0])], "person"
+                lessee, ltype = self.pop.pid(self.choose(self.non_cadre_plain, 1)[0]), "person"
             else:
-                lessee, ltype = self.active_companies[int(rng.integers(len(self.active_companies)))], "company"
-            for c, v in zip(rows, (lid, village, asset, kind, area, lessee, ltype, round(rate * area, 2), start,
-                                   start + DAY * (365 * years - 1), method, previous)):
-                rows[c].append(v)
+                lessee, ltype = self.any_active_company()[0], "company"
+            rows.add(lid, village, asset, kind, area, lessee, ltype, round(rate * area, 2), start,
+                     start + DAY * (365 * years - 1), method, previous)
             return lid, rate
 
         for village in self.world.villages:
@@ -739,7 +825,7 @@ class _Life:
                     low = 0.98 if method == "negotiated" else 0.95
                     lease(village, asset, kind, area, base * factor * rng.uniform(low, 1.15), start,
                           int(rng.integers(1, 6)), method)
-        self.emit("asset_lease", rows)
+        rows.emit()
 
     # ------------------------------------------------------------------ public resource trading
     def _tenders(self) -> None:
@@ -748,15 +834,18 @@ class _Life:
         contracts' technical leads (at least the required days every month) and workers."""
         rng = self.rng
         n = max(60, self.n_persons // 25)
-        projects = {c: [] for c in ("project_id", "name", "owner_code", "owner_type", "region_code", "category",
-                                    "method", "budget", "publish_date", "bid_deadline", "award_date")}
-        bids = {c: [] for c in ("bid_id", "project_id", "bidder_code", "bid_price", "submitted_at", "contact_name",
-                                "contact_phone", "client_ip", "client_mac", "doc_hash", "status")}
-        contracts = {c: [] for c in ("contract_id", "project_id", "supplier_code", "amount", "sign_date", "end_date",
-                                     "technical_lead_id", "required_onsite_days_per_month")}
+        projects = Block(self, "tender_project", ("project_id", "name", "owner_code", "owner_type", "region_code",
+                                                  "category", "method", "budget", "publish_date", "bid_deadline",
+                                                  "award_date"))
+        bids = Block(self, "bid", ("bid_id", "project_id", "bidder_code", "bid_price", "submitted_at", "contact_name",
+                                   "contact_phone", "client_ip", "client_mac", "doc_hash", "status"))
+        contracts = Block(self, "contract", ("contract_id", "project_id", "supplier_code", "amount", "sign_date",
+                                             "end_date", "technical_lead_id", "required_onsite_days_per_month"))
+        attendance = Block(self, "site_attendance", ("project_id", "id_number", "work_date", "check_in"))
         leads = self.choose(self.non_cadre_plain, n)
-        by_age = sorted(self.active_companies, key=lambda c: (self.company_established[c], c))
-        founded = [self.company_established[c] for c in by_age]
+        active = self.active
+        by_age = active[np.lexsort((self.company_codes[active], self.company_founded[active]))]
+        founded = self.company_founded[by_age]
         for k, pid in enumerate(self.ids("tender_project", n, "GC")):
             if rng.random() < 0.8:
                 owner, _, _, region = self.orgs[int(rng.integers(len(self.orgs)))]
@@ -771,14 +860,14 @@ class _Life:
             award = deadline + DAY * int(rng.integers(3, 15))
             if award > WORLD_END or rng.random() < 0.08:
                 award = None
-            for c, v in zip(projects, (pid, f"{region}{['综合楼', '道路', '设备采购', '物业服务'][int(rng.integers(4))]}项目", owner,
-                                       owner_type, region, category,
-                                       ["open", "invited", "negotiated", "direct"][int(rng.choice(4, p=[0.7, 0.15, 0.1, 0.05]))],
-                                       budget, publish, deadline, award)):
-                projects[c].append(v)
+            projects.add(pid, f"{region}{['综合楼', '道路', '设备采购', '物业服务'][int(rng.integers(4))]}项目", owner,
+                         owner_type, region, category,
+                         ["open", "invited", "negotiated", "direct"][int(rng.choice(4, p=[0.7, 0.15, 0.1, 0.05]))],
+                         budget, publish, deadline, award)
             self.projects_region[pid] = region
-            eligible = by_age[:bisect.bisect_right(founded, publish)]
-            bidders = [eligible[int(j)] for j in rng.choice(len(eligible), size=int(rng.integers(3, 7)), replace=False)]
+            eligible = by_age[:int(np.searchsorted(founded, _day(publish), side="right"))]
+            bidders = [self.company_codes[eligible[int(j)]].decode()
+                       for j in rng.choice(len(eligible), size=int(rng.integers(3, 7)), replace=False)]
             prices: set[float] = set()
             while len(prices) < len(bidders):  # distinct prices: an identical price is a collusion sign
                 prices.add(round(budget * float(rng.uniform(0.8, 0.99)), 2))
@@ -797,12 +886,11 @@ class _Life:
                 submitted = dt.datetime.combine(publish + DAY * int(rng.integers(1, latest + 1)), dt.time(8)) + \
                     dt.timedelta(seconds=int(rng.integers(0, 9 * 3600)))
                 mac = ":".join(f"{int(x):02x}" for x in rng.integers(0, 256, 6))
-                for c, v in zip(bids, (self.ids("bid", 1, "TB")[0], pid, bidder, prices[min(j, len(prices) - 1)],
-                                       submitted, self.name(), self.phone(1)[0],
-                                       f"10.{int(rng.integers(256))}.{int(rng.integers(256))}.{int(rng.integers(1, 255))}",
-                                       mac.upper() if rng.random() < 0.5 else mac,
-                                       "".join(f"{int(x):02x}" for x in rng.integers(0, 256, 16)), status)):
-                    bids[c].append(v)
+                bids.add(self.ids("bid", 1, "TB")[0], pid, bidder, prices[min(j, len(prices) - 1)],
+                         submitted, self.name(), self.phone(1)[0],
+                         f"10.{int(rng.integers(256))}.{int(rng.integers(256))}.{int(rng.integers(1, 255))}",
+                         mac.upper() if rng.random() < 0.5 else mac,
+                         "".join(f"{int(x):02x}" for x in rng.integers(0, 256, 16)), status)
             if winner and award + DAY * 15 <= WORLD_END:
                 sign = award + DAY * int(rng.integers(3, 15))
                 end = sign + DAY * int(rng.integers(120, 720))
@@ -810,20 +898,19 @@ class _Life:
                 lead = int(leads[k]) if works else None
                 required = int(rng.choice([8, 10, 12, 15])) if works else 0
                 cid = self.ids("contract", 1, "HT")[0]
-                for c, v in zip(contracts, (cid, pid, winner[0], winner[1], sign, end,
-                                            self.pop.id_number[lead] if lead is not None else None, required)):
-                    contracts[c].append(v)
+                contracts.add(cid, pid, winner[0], winner[1], sign, end,
+                              self.pop.pid(lead) if lead is not None else None, required)
                 if works:
-                    self._attendance(pid, lead, required, sign, end)
-        self.emit("tender_project", projects)
-        self.emit("bid", bids)
-        self.emit("contract", contracts)
+                    self._attendance(attendance, pid, lead, required, sign, end)
+        projects.emit()
+        bids.emit()
+        contracts.emit()
+        attendance.emit()
 
-    def _attendance(self, project: str, lead: int, required: int, sign: dt.date, end: dt.date) -> None:
+    def _attendance(self, rows: Block, project: str, lead: int, required: int, sign: dt.date, end: dt.date) -> None:
         """The lead attends a few days more than required every month; two workers come and go."""
         rng = self.rng
         workers = [lead] + [int(i) for i in self.choose(self.non_cadre_plain, 2)]
-        rows = {"project_id": [], "id_number": [], "work_date": [], "check_in": []}
         last = min(end, WORLD_END)
         for first in MONTHS:
             lo, hi = max(first, sign), min(_month_end(first), last)
@@ -833,14 +920,11 @@ class _Life:
             for w, person in enumerate(workers):
                 want = required + int(rng.integers(2, 6)) if w == 0 else int(rng.integers(8, 18))
                 picked = sorted(rng.choice(len(days), size=min(want, len(days)), replace=False))
+                pid = self.pop.pid(person)
                 for k in picked:
                     day = days[int(k)]
-                    rows["project_id"].append(project); rows["id_number"].append(self.pop.id_number[person])
-                    rows["work_date"].append(day)
-                    rows["check_in"].append(dt.datetime.combine(day, dt.time(7)) +
-                                            dt.timedelta(seconds=int(rng.integers(0, 7200))))
-        if rows["project_id"]:
-            self.emit("site_attendance", rows)
+                    rows.add(project, pid, day, dt.datetime.combine(day, dt.time(7)) +
+                             dt.timedelta(seconds=int(rng.integers(0, 7200))))
 
     # ------------------------------------------------------------------ medicine
     def _medicine(self) -> None:
@@ -853,9 +937,10 @@ class _Life:
         pairs = [(h, catalogue[int(g)]) for h in self.world.hospitals
                  for g in rng.choice(len(catalogue), size=per_hospital, replace=False)]
         rx_per_cell = 3 * self.n_persons / (len(pairs) * len(MONTHS))
-        orders = {c: [] for c in ("hospital_code", "drug_code", "drug_name", "supplier_code", "quantity",
-                                  "unit_price", "order_date")}
-        rx = {c: [] for c in ("hospital_code", "doctor_id", "patient_id", "drug_code", "quantity", "rx_date")}
+        orders = Block(self, "drug_purchase", ("hospital_code", "drug_code", "drug_name", "supplier_code", "quantity",
+                                               "unit_price", "order_date"), record_id=("order_id", "DD"))
+        rx = Block(self, "prescription", ("hospital_code", "doctor_id", "patient_id", "drug_code", "quantity", "rx_date"),
+                   record_id=("rx_id", "CF"))
         patients = self.alive
         for hospital, (code, name) in pairs:
             popularity = float(rng.uniform(0.5, 1.5))
@@ -869,16 +954,12 @@ class _Life:
                 parts = int(rng.integers(1, 4))
                 for q, day in zip(np.diff(np.sort(np.concatenate([[0, total], rng.integers(1, total, parts - 1)]))),
                                   self.dates(first, last, parts)):
-                    for c, v in zip(orders, (hospital, code, name, supplier, int(q), round(price * float(rng.uniform(0.98, 1.02)), 2), day)):
-                        orders[c].append(v)
+                    orders.add(hospital, code, name, supplier, int(q), round(price * float(rng.uniform(0.98, 1.02)), 2), day)
                 count = int(rng.poisson(rx_per_cell * popularity)) if doctors else 0
                 if not count:
                     continue
                 for d, p, q, day in zip(self.choose(np.array(doctors), count), self.choose(patients, count),
                                         rng.integers(1, 31, count), self.dates(first, last, count)):
-                    for c, v in zip(rx, (hospital, self.pop.id_number[int(d)], self.pop.id_number[int(p)], code, int(q), day)):
-                        rx[c].append(v)
-        orders["order_id"] = self.ids("drug_purchase", len(orders["hospital_code"]), "DD")
-        rx["rx_id"] = self.ids("prescription", len(rx["hospital_code"]), "CF")
-        self.emit("drug_purchase", orders)
-        self.emit("prescription", rx)
+                    rx.add(hospital, self.pop.pid(d), self.pop.pid(p), code, int(q), day)
+        orders.emit()
+        rx.emit()

@@ -2,19 +2,30 @@
 
 The world is built as *clean canonical records* (``World.tables``: entity -> list of row dicts,
 each row carrying ``_system_id``, the source system that delivers it). Planting modules
-(``world/plant_*.py``) add scenarios through the World's helpers and register what they planted
-(``World.plant``); the background generator adds ordinary life around them; the renderer turns
-clean rows into each system's native deliveries using its contract, adding noise and defects.
+(``world/scenarios/smNN.py``) add scenarios through the World's helpers and register what they
+planted (``World.plant``); the background generator adds ordinary life around them; the renderer
+turns clean rows into each system's native deliveries using its contract, adding noise and defects.
 The truth oracle (``world/truth.py``) recomputes the rules of models.md over the clean rows.
+
+With a row store attached (``World.store``, as ``generate`` does), ``World.tables`` keeps only the
+most recent ``RECENT_ROWS`` rows of each entity and older ones go to the store, so planting does
+not hold the whole world in memory; scenario code looks back only at rows added a moment ago
+(``World.recent``).
 """
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+import polars as pl
 
 from orchestration.canonical import entities
+
+if TYPE_CHECKING:
+    from orchestration.world.store import RowStore
 
 # --------------------------------------------------------------------------- time frame
 WORLD_START = dt.date(2025, 11, 1)   # first day of history (12 months)
@@ -110,6 +121,10 @@ def birth_place(region: str, year: int) -> str:
     return same_city[0] if same_city else "330122"
 
 
+def household_id(region: str, seq: int) -> str:
+    return f"{region}H{seq:08d}"
+
+
 def make_id_number(region: str, birth: dt.date, seq: int) -> str:
     body = f"{birth_place(region, birth.year)}{birth:%Y%m%d}{seq % 1000:03d}"
     return body + id_check_char(body)
@@ -152,7 +167,7 @@ SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑
 GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国建华志强海燕晓东红梅玉兰文斌金凤德明永红春梅")
 
 
-@dataclass
+@dataclass(slots=True)
 class Planted:
     model_id: str
     rule_branch: str      # one branch letter/name
@@ -160,6 +175,44 @@ class Planted:
     severity: str | None  # expected severity (positives); None for decoys
     decoy: bool
     note: str = ""
+
+
+class KeySet:
+    """A set of int64 keys held compactly: a sorted array plus a small set of the latest ones (a
+    million keys take 8 MB, not the 60 MB of a Python set)."""
+
+    MERGE_AT = 65_536
+
+    def __init__(self) -> None:
+        self._sorted = np.empty(0, dtype=np.int64)
+        self._latest: set[int] = set()
+
+    def __contains__(self, key: int) -> bool:
+        if key in self._latest:
+            return True
+        at = int(np.searchsorted(self._sorted, key))
+        return at < self._sorted.size and int(self._sorted[at]) == key
+
+    def add(self, key: int) -> bool:
+        """Add ``key``; False when it was in already."""
+        if key in self:
+            return False
+        self._latest.add(key)
+        if len(self._latest) >= self.MERGE_AT:
+            self._sorted = np.union1d(self._sorted, np.fromiter(self._latest, dtype=np.int64))
+            self._latest.clear()
+        return True
+
+
+RECENT_ROWS = 200  # rows per entity a World with a store keeps at least (World.recent looks there)
+PLANTED_AT_ONCE = 20_000  # planted registrations a World with a store keeps as objects (older: a frame)
+PLANTED_SCHEMA = {"model_id": pl.Utf8, "rule_branch": pl.Utf8, "primary_key": pl.Utf8, "severity": pl.Utf8,
+                  "decoy": pl.Boolean, "note": pl.Utf8}
+
+
+def planted_frame(planted: Iterable[Planted]) -> pl.DataFrame:
+    rows = [(p.model_id, p.rule_branch, p.primary_key, p.severity, p.decoy, p.note) for p in planted]
+    return pl.DataFrame(rows, schema=PLANTED_SCHEMA, orient="row")
 
 
 @dataclass
@@ -175,12 +228,14 @@ class World:
         self.tables = {name: [] for name in entities()}
         self.planted = []
         self._seq: dict[str, int] = {}
-        self._issued: set[str] = set()
+        self._issued = KeySet()  # id_numbers given out, by their 17-digit body
+        self.store: RowStore | None = None  # when set, older planted rows are moved there
+        self._planted_frames: list[pl.DataFrame] = []  # with a store: older planted registrations
         n_villages = max(120, int(20000 * self.scale))
         self.villages = self._make_villages(n_villages)
         self.hospitals = [make_credit_code(COUNTIES[i % len(COUNTIES)], 500000 + i, "12")
                           for i in range(N_HOSPITALS)]
-        self._projects: dict[str, dict] = {}  # tender_project rows by project_id (bid/contract routing)
+        self.project_regions: dict[str, str] = {}  # project_id -> region_code (bid/contract routing)
 
     # ---------------------------------------------------------------- geography helpers
     def _make_villages(self, n: int) -> list[str]:
@@ -229,9 +284,12 @@ class World:
         birth = birth or dt.date(1950, 1, 1) + dt.timedelta(days=int(self.rng.integers(365 * 50)))
         while True:  # unique in the world: same region, birth date and sequence collide rarely
             pid = make_id_number(region, birth, self.next_seq("person"))
-            if pid not in self._issued:
-                self._issued.add(pid)
+            if self.issue(pid):
                 return pid
+
+    def issue(self, id_number: str) -> bool:
+        """Claim an id_number for a new person; False when someone already has it."""
+        return self._issued.add(int(id_number[:17]))
 
     def new_person(self, *, village_code: str | None = None, region_code: str | None = None,
                    household_id: str | None = None, relation: str = "head", name: str | None = None,
@@ -249,7 +307,7 @@ class World:
         return pid
 
     def new_household_id(self, region_code: str) -> str:
-        return f"{region_code}H{self.next_seq('household'):08d}"
+        return household_id(region_code, self.next_seq("household"))
 
     def new_company(self, *, region_code: str | None = None, legal_rep_id: str | None = None,
                     established: dt.date | None = None, deregistered: dt.date | None = None,
@@ -275,9 +333,44 @@ class World:
         full = {c: row.get(c) for c in cols}
         full["_system_id"] = row.get("_system_id") or self.route(entity, full)
         if entity == "tender_project":
-            self._projects[full["project_id"]] = full
-        self.tables[entity].append(full)
+            self.project_regions[full["project_id"]] = full["region_code"]
+        rows = self.tables[entity]
+        rows.append(full)
+        if self.store is not None and len(rows) >= 2 * RECENT_ROWS:
+            self._move_to_store(entity, keep=RECENT_ROWS)
         return full
+
+    def recent(self, entity: str, column: str, value) -> dict:
+        """The newest row of ``entity`` added a moment ago whose ``column`` is ``value`` (a
+        planting module mutating it changes the world's row)."""
+        row = next((r for r in reversed(self.tables[entity]) if r[column] == value), None)
+        if row is None:
+            raise LookupError(f"{entity}: no row with {column}={value!r} among the rows planted last "
+                              f"(World.recent looks back {RECENT_ROWS} rows at least)")
+        return row
+
+    def planted_values(self, entity: str, column: str) -> set:
+        """Every value of ``column`` among the rows planted so far (in memory and in the store)."""
+        values = {r[column] for r in self.tables[entity]}
+        if self.store is not None:
+            values |= set(self.store.scan(entity).select(column).collect().to_series().to_list())
+        return values
+
+    def _move_to_store(self, entity: str, keep: int = 0) -> None:
+        from orchestration.world.scenarios._frames import frame  # noqa: PLC0415  (_frames imports World)
+
+        rows = self.tables[entity]
+        moved = len(rows) - keep
+        if moved > 0 and self.store is not None:
+            self.store.append(entity, frame(entity, rows[:moved]))
+            del rows[:moved]
+
+    def flush(self) -> None:
+        """Move every planted row to the store (planting is over)."""
+        for entity in self.tables:
+            self._move_to_store(entity)
+        if self.store is not None:
+            self.store.flush()
 
     def qualified(self, row: dict, id_column: str) -> str:
         """The record id as silver and alerts spell it: ``<system_id>:<record_id>``."""
@@ -288,11 +381,18 @@ class World:
         if not decoy and severity not in ("red", "yellow"):
             raise ValueError(f"positive {model_id}/{rule_branch} needs severity red or yellow")
         self.planted.append(Planted(model_id, rule_branch, primary_key, None if decoy else severity, decoy, note))
+        if self.store is not None and len(self.planted) >= PLANTED_AT_ONCE:
+            self._planted_frames.append(planted_frame(self.planted))
+            self.planted = []
+
+    def planted_frame(self) -> pl.DataFrame:
+        """Everything planted so far (PLANTED_SCHEMA)."""
+        return pl.concat([*self._planted_frames, planted_frame(self.planted)])
 
     # ---------------------------------------------------------------- routing
     def route(self, entity: str, row: dict) -> str:
         """The system that delivers a clean row (see docs/architecture.md, 'System ids')."""
-        return route(entity, row, self._projects, self.hospitals)
+        return route(entity, row, self.project_regions, self.hospitals)
 
 
 PROVINCE_SYSTEMS = {  # entity -> province system id
@@ -317,14 +417,14 @@ def hospital_system_id(index: int) -> str:
     return f"hospital_his_{index + 1:03d}"
 
 
-def route(entity: str, row: dict, projects: dict[str, dict], hospitals: list[str]) -> str:
+def route(entity: str, row: dict, project_regions: dict[str, str], hospitals: list[str]) -> str:
     if entity in PROVINCE_SYSTEMS:
         return PROVINCE_SYSTEMS[entity]
     if entity == "prescription":
         return hospital_system_id(hospitals.index(row["hospital_code"]))
     kind = CITY_KINDS[entity]
     if entity in ("bid", "contract", "site_attendance"):
-        region = projects[row["project_id"]]["region_code"]
+        region = project_regions[row["project_id"]]
     elif entity in ("tender_project", "subsidy_payment"):
         region = row["region_code"]
     else:

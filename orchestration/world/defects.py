@@ -279,15 +279,13 @@ def impossible_date(style: str | None, timestamp: bool) -> str:
     return text
 
 
-def wrong_amounts(rows: list[list], amount_positions: list[int], candidates: list[int],
-                  rng: np.random.Generator) -> list[list]:
-    """The superseded original of a corrected re-delivery: a few amounts typed in wrong (x10)."""
-    out = [list(r) for r in rows]
-    for i in rng.choice(candidates, size=min(3, len(candidates)), replace=False):
-        for k in amount_positions:
-            v = out[int(i)][k]
-            if isinstance(v, (int, float)):
-                out[int(i)][k] = v * 10
-            elif isinstance(v, str) and v:
-                out[int(i)][k] = v + "0" if "." not in v else f"{float(v) * 10:.2f}"
+def wrong_amounts(row: list, amount_positions: list[int]) -> list:
+    """A row of the superseded original of a corrected re-delivery with its amounts typed in wrong (x10)."""
+    out = list(row)
+    for k in amount_positions:
+        v = out[k]
+        if isinstance(v, (int, float)):
+            out[k] = v * 10
+        elif isinstance(v, str) and v:
+            out[k] = v + "0" if "." not in v else f"{float(v) * 10:.2f}"
     return out

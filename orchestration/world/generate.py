@@ -1,26 +1,34 @@
 """``powertrace generate``: build the synthetic world and write its deliveries, truth and manifest.
 
-Steps (``generate``):
+Steps (``generate``), streaming throughout: the world's rows live in a row store on disk
+(``store.RowStore``, in a work folder of the lake that is removed at the end), never whole in
+memory, so peak memory hardly grows with the scale.
 
-1. ``World(seed, scale)``; every scenario module plants its positives and decoys; the background
-   adds ordinary life (``background.py``).
+1. ``World(seed, scale)``; every scenario module plants its positives and decoys (older planted
+   rows move to the store as planting goes on); the background adds ordinary life block by block
+   (``background.py``).
 2. The clean world as the platform can know it (``render.schedule``/``visible``: rows dated after
    the last batch are never delivered, a monthly snapshot only knows its first-of-month) is
-   written to ``truth/clean/<entity>.parquet``.
-3. The truth: every scenario oracle over those clean rows with models.md's default thresholds ->
-   ``truth/alerts.parquet``; what was planted -> ``truth/planted.parquet``; the two must agree
-   (``truth.check_planted`` raises with the list of disagreements).
-4. Every system's batches into ``landing/<system_id>/<YYYY-MM-DD>/`` in its native form, with
-   defects (``defects.py``), one corrected re-delivery, then ``truth/manifest.parquet`` and
-   ``truth/defects.parquet``.
+   written to ``truth/clean/<entity>.parquet`` chunk by chunk, counting the rows of every batch.
+3. The truth: every scenario oracle over those clean files (``truth.clean_tables``: lazy scans)
+   with models.md's default thresholds -> ``truth/alerts.parquet``; what was planted ->
+   ``truth/planted.parquet``; the two must agree (``truth.check_planted`` raises with the list of
+   disagreements).
+4. Every system's batches into ``landing/<system_id>/<YYYY-MM-DD>/`` in its native form, chunk by
+   chunk, with defects (``defects.py``) and one corrected re-delivery, then
+   ``truth/manifest.parquet`` and ``truth/defects.parquet``.
 
 Same seed, same bytes: nothing depends on the clock, set iteration or thread timing.
 """
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import gc
 import shutil
+import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +36,7 @@ from types import ModuleType
 
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from orchestration.canonical import entities
@@ -37,9 +46,10 @@ from orchestration.world.background import background
 from orchestration.world.core import World
 from orchestration.world.defects import DRIFT_SAFE, DefectRates, JunkIds
 from orchestration.world.render import (
-    DAILY_RANGE, Deliveries, Specials, project_days, schedule, visible,
+    DAILY_RANGE, Deliveries, Specials, chunk_rows, project_days, schedule, visible,
 )
-from orchestration.world.scenarios._frames import frame as planted_rows_frame
+from orchestration.world.scenarios._frames import schema_of
+from orchestration.world.store import RowStore
 
 MANIFEST_SCHEMA = {"system_id": pl.Utf8, "batch_date": pl.Date, "file_name": pl.Utf8, "path": pl.Utf8,
                    "records": pl.Int64, "sha256": pl.Utf8, "delivery": pl.Int64, "superseded": pl.Boolean}
@@ -71,40 +81,56 @@ class GenerateSummary:
 
 @dataclass
 class BuiltWorld:
-    """The world in memory: planted + background rows, and the clean world and truth over them."""
-    world: World
-    frames: dict[str, pl.DataFrame]                       # entity -> every row (with _system_id)
-    by_system: dict[str, dict[str, pl.DataFrame]]         # entity -> system_id -> its rows
-    bid_days: dict[str, dt.date]                          # project_id -> the day its bids are sent
-    clean: dict[str, pl.DataFrame]                        # entity -> the rows as last delivered
+    """A world built and its truth written, not yet delivered: its rows in the store, what every
+    batch of every system table holds, and the truth."""
+    store: RowStore
+    bid_days: dict[str, dt.date]                           # project_id -> the day its bids are sent
+    clean_rows: dict[str, int]                             # entity -> rows in truth/clean
     batch_rows: dict[tuple[str, str], dict[dt.date, int]]  # (system, table) -> batch -> real rows
     undelivered: int
     alerts: pl.DataFrame
     planted: pl.DataFrame
 
 
-def build_world(seed: int, scale: float, contracts: dict[str, Contract],
-                modules: Sequence[ModuleType]) -> BuiltWorld:
-    """Plant every scenario, add the background, derive the clean world and compute its truth."""
+def release_freed_memory() -> None:
+    """Give the memory the last step freed back to the system: glibc keeps freed heap pages for
+    reuse, so without this the next step's peak would sit on top of the last one's."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
+def populate(seed: int, scale: float, modules: Sequence[ModuleType], store: RowStore) -> pl.DataFrame:
+    """Plant every scenario and add the background, all rows into ``store``; what was planted."""
     world = World(seed, scale)
+    world.store = store
     for module in modules:
         if hasattr(module, "plant"):
             module.plant(world)
-    frames = world_frames(world, background(world))
-    bid_days = project_days(frames["tender_project"])
-    by_system = {e: split_by_system(f) for e, f in frames.items()}
-    clean, batch_rows, undelivered = clean_world(frames, by_system, contracts, bid_days)
-    return BuiltWorld(world, frames, by_system, bid_days, clean, batch_rows, undelivered,
-                      alerts=T.compute_truth(clean, modules), planted=T.planted_frame(world.planted))
+    world.flush()
+    planted = world.planted_frame()
+    release_freed_memory()
+    background(world, store)
+    return planted
 
 
-def write_truth(built: BuiltWorld, truth_dir: Path) -> None:
-    """truth/clean/<entity>.parquet, truth/alerts.parquet and truth/planted.parquet."""
-    (truth_dir / "clean").mkdir(parents=True, exist_ok=True)
-    for entity, df in built.clean.items():
-        df.write_parquet(truth_dir / "clean" / f"{entity}.parquet")
-    built.alerts.write_parquet(truth_dir / "alerts.parquet")
-    built.planted.write_parquet(truth_dir / "planted.parquet")
+def build_world(seed: int, scale: float, contracts: dict[str, Contract], modules: Sequence[ModuleType],
+                work: Path, truth_dir: Path) -> BuiltWorld:
+    """Plant, add the background (rows in a store under ``work``), write the clean world and the
+    truth over it into ``truth_dir`` (clean/, alerts.parquet, planted.parquet)."""
+    store = RowStore(work / "rows")
+    planted = populate(seed, scale, modules, store)
+    release_freed_memory()
+    bid_days = project_days(store.scan("tender_project").select("project_id", "award_date", "publish_date").collect())
+    clean_rows, batch_rows, undelivered = write_clean_world(store, contracts, bid_days, truth_dir / "clean")
+    release_freed_memory()
+    alerts = T.compute_truth(T.clean_tables(truth_dir / "clean"), modules)
+    release_freed_memory()
+    alerts.write_parquet(truth_dir / "alerts.parquet")
+    planted.write_parquet(truth_dir / "planted.parquet")
+    return BuiltWorld(store, bid_days, clean_rows, batch_rows, undelivered, alerts, planted)
 
 
 def generate(lake: Path, scale: float, seed: int, progress: bool = True, *,
@@ -120,29 +146,43 @@ def generate(lake: Path, scale: float, seed: int, progress: bool = True, *,
         raise FileExistsError(f"{landing} already holds deliveries: clear_world({str(lake)!r}) first")
     contracts = registry(sources)
     modules = T.discover_scenarios() if scenarios is None else list(scenarios)
-    built = build_world(seed, scale, contracts, modules)
     truth_dir = lake / "truth"
-    write_truth(built, truth_dir)
-    T.check_planted(built.alerts, built.planted)
-
-    specials = plan_specials(contracts, built.batch_rows, defects, seed)
-    out = Deliveries(lake, seed, defects, specials, JunkIds())
-    for sid in tqdm(sorted(contracts), desc="systems", unit="system", disable=not progress):
-        out.system(contracts[sid], {e: parts[sid] for e, parts in built.by_system.items() if sid in parts},
-                   built.bid_days)
-    manifest = pl.DataFrame([vars(m) for m in out.manifest], schema=MANIFEST_SCHEMA, orient="row")
-    manifest.sort("system_id", "batch_date", "file_name", "delivery").write_parquet(truth_dir / "manifest.parquet")
-    found = pl.DataFrame([vars(d) for d in out.defects], schema=DEFECTS_SCHEMA, orient="row")
-    found.sort("system_id", "batch_date", "file_name", "record", "defect", "column", nulls_last=True) \
-        .write_parquet(truth_dir / "defects.parquet")
-
+    lake.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".generate-", dir=lake))
+    try:
+        built = build_world(seed, scale, contracts, modules, work, truth_dir)
+        T.check_planted(built.alerts, built.planted)
+        manifest, found = deliver(lake, seed, contracts, built, defects, progress)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     landing = manifest.filter(~pl.col("superseded"))
     return GenerateSummary(
-        lake=lake, seed=seed, scale=scale, clean_rows={e: df.height for e, df in built.clean.items()},
+        lake=lake, seed=seed, scale=scale, clean_rows=built.clean_rows,
         undelivered_rows=built.undelivered, files=landing.height, records=int(landing["records"].sum()),
-        alerts=built.alerts.height, planted=built.planted.height,
-        defects=dict(sorted(found.group_by("defect").len().iter_rows())),
+        alerts=built.alerts.height, planted=built.planted.height, defects=dict(sorted(found.items())),
         seconds=time.perf_counter() - started)
+
+
+def deliver(lake: Path, seed: int, contracts: dict[str, Contract], built: BuiltWorld, rates: DefectRates,
+            progress: bool) -> tuple[pl.DataFrame, Counter]:
+    """Every system's deliveries into landing/, then truth/manifest.parquet and truth/defects.parquet
+    (written system by system: systems go in sorted order, so sorting each system's defects sorts
+    them all); the manifest and the defect counts."""
+    specials = plan_specials(contracts, built.batch_rows, rates, seed)
+    out = Deliveries(lake, seed, rates, specials, JunkIds())
+    counts: Counter = Counter()
+    schema = pl.DataFrame(schema=DEFECTS_SCHEMA).to_arrow().schema
+    with pq.ParquetWriter(lake / "truth" / "defects.parquet", schema, compression="zstd") as writer:
+        for sid in tqdm(sorted(contracts), desc="systems", unit="system", disable=not progress):
+            placed = out.system(contracts[sid], built.store, built.bid_days, built.batch_rows)
+            found = pl.DataFrame([vars(d) for d in placed], schema=DEFECTS_SCHEMA, orient="row")
+            found = found.sort("system_id", "batch_date", "file_name", "record", "defect", "column", nulls_last=True)
+            writer.write_table(found.to_arrow().cast(schema))
+            counts.update(found.get_column("defect").to_list())
+    manifest = pl.DataFrame([vars(m) for m in out.manifest], schema=MANIFEST_SCHEMA, orient="row")
+    manifest = manifest.sort("system_id", "batch_date", "file_name", "delivery")
+    manifest.write_parquet(lake / "truth" / "manifest.parquet")
+    return manifest, counts
 
 
 def clear_world(lake: Path) -> None:
@@ -152,42 +192,37 @@ def clear_world(lake: Path) -> None:
 
 
 # --------------------------------------------------------------------------- the clean world
-def world_frames(world: World, life: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
-    """Planted rows, then the background's, per entity (oracle dtypes, with ``_system_id``)."""
-    out = {}
-    for entity in entities():
-        planted = planted_rows_frame(entity, world.tables.get(entity, []))
-        out[entity] = pl.concat([planted, life[entity]]) if entity in life else planted
-    return out
-
-
-def split_by_system(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    return {key[0]: part for key, part in frame.partition_by("_system_id", as_dict=True, maintain_order=True).items()}
-
-
-def clean_world(frames: dict[str, pl.DataFrame], by_system: dict[str, dict[str, pl.DataFrame]],
-                contracts: dict[str, Contract], bid_days: dict[str, dt.date],
-                ) -> tuple[dict[str, pl.DataFrame], dict[tuple[str, str], dict[dt.date, int]], int]:
-    """The last delivered version of every row, per entity; the real rows per batch of every
-    system table; and how many rows are never delivered (dated after the system's last batch,
-    or routed to a system that has no contract)."""
-    clean: dict[str, list[pl.DataFrame]] = {e: [] for e in entities()}
+def write_clean_world(store: RowStore, contracts: dict[str, Contract], bid_days: dict[str, dt.date],
+                      clean_dir: Path) -> tuple[dict[str, int], dict[tuple[str, str], dict[dt.date, int]], int]:
+    """Write the last delivered version of every row to ``clean_dir/<entity>.parquet`` (systems
+    in sorted order), chunk by chunk. Returns the clean rows per entity, the real rows per batch of
+    every system table, and how many rows are never delivered (dated after the system's last
+    batch, or routed to a system that has no contract)."""
+    clean_dir.mkdir(parents=True, exist_ok=True)
+    clean_rows: dict[str, int] = {}
     batch_rows: dict[tuple[str, str], dict[dt.date, int]] = {}
-    delivered = 0
-    for sid in sorted(contracts):
-        contract = contracts[sid]
-        for table_name, table in contract.tables.items():
-            part = by_system[table.entity].get(sid)
-            if part is None:
-                part = frames[table.entity].clear()
-            rows = schedule(part, table.entity, table, contract.delivery.mode, bid_days)
-            counts = rows.group_by("_batch").len().sort("_batch")
-            batch_rows[(sid, table_name)] = dict(counts.iter_rows())
-            known = visible(rows, contract.delivery.mode)
-            delivered += known.height
-            clean[table.entity].append(known.drop("_row", "_batch"))
-    out = {e: pl.concat([frames[e].clear(), *parts]) for e, parts in clean.items()}
-    return out, batch_rows, sum(f.height for f in frames.values()) - delivered
+    for entity in entities():
+        columns = list(schema_of(entity))
+        arrow_schema = pl.DataFrame(schema=schema_of(entity)).to_arrow().schema
+        clean_rows[entity] = 0
+        with pq.ParquetWriter(clean_dir / f"{entity}.parquet", arrow_schema, compression="zstd") as writer:
+            for sid in sorted(contracts):
+                contract = contracts[sid]
+                for table_name, table in contract.tables.items():
+                    if table.entity != entity:
+                        continue
+                    counts = batch_rows.setdefault((sid, table_name), {})
+                    mode, first_row = contract.delivery.mode, 0
+                    for chunk in store.chunks(entity, sid, chunk_rows(mode)):
+                        rows = schedule(chunk, entity, table, mode, bid_days, first_row)
+                        first_row += chunk.height
+                        for day, n in rows.group_by("_batch").len().iter_rows():
+                            counts[day] = counts.get(day, 0) + n
+                        known = visible(rows, mode).select(columns)
+                        writer.write_table(known.to_arrow().cast(arrow_schema))
+                        clean_rows[entity] += known.height
+    stored = sum(store.rows(e, s) for e in entities() for s in store.systems(e))
+    return clean_rows, batch_rows, stored - sum(clean_rows.values())
 
 
 # --------------------------------------------------------------------------- file defects

@@ -1,6 +1,6 @@
 """Clean canonical rows -> each system's native deliveries.
 
-Three steps, one section each:
+Four steps, one section each:
 
 1. **When** a row is delivered (``schedule``): its batch date comes from the entity's event date
    (an appearance date; see ``APPEARS``). Everything dated up to ``BACKFILL_DATE`` goes into the
@@ -13,32 +13,41 @@ Three steps, one section each:
 2. **How** it looks (``native_frame``): the mapping version in force for the batch date gives the
    native headers (in its order) and per column the date style, the unit and the code values;
    ``extra_columns`` carry plausible vendor junk.
-3. **Files** (``write_file``): CSV (utf-8, utf-8-sig, gbk; optional title lines above the header),
-   XLSX (xlsxwriter, split at ``XLSX_MAX_ROWS`` data rows), JSON lines or Parquet, named from the
-   table's ``file_pattern``. Writers return bytes: identical input gives identical bytes.
+3. **Files** (``FileWriter``): CSV (utf-8, utf-8-sig, gbk; optional title lines above the
+   header), XLSX (xlsxwriter in constant-memory mode, split at ``XLSX_MAX_ROWS`` data rows), JSON
+   lines or Parquet (a row group per chunk), named from the table's ``file_pattern``. Identical
+   input in identical chunks gives identical bytes.
+4. **Deliveries** (``Deliveries``): a system table's rows are read from the row store in chunks of
+   at most ``CHUNK_ROWS``; each chunk is scheduled, given noise and junk rows, rendered and
+   appended to the open files of its batches (``BatchFile``), so no batch is ever held whole.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import hashlib
 import io
 import json
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 import xlsxwriter
 
 from orchestration.canonical import entities
 from orchestration.contracts import Contract, Mapping, Table
 from orchestration.world import defects as D
 from orchestration.world.core import BACKFILL_DATE, GIVEN, SURNAMES, WORLD_END, WORLD_START
-from orchestration.world.scenarios._frames import schema_of
+from orchestration.world.store import RowStore
 
 XLSX_MAX_ROWS = 1_000_000            # data rows per XLSX file; larger batches are split (-1, -2, ...)
+CHUNK_ROWS = 50_000                  # store rows rendered at a time (monthly snapshots: divided by 12)
+ROWS_AT_ONCE = 10_000                # native rows turned into Python values at a time
+XLSX_IN_MEMORY_ROWS = 2_000          # XLSX batches up to this size are built in memory (fast)
 XLSX_CREATED = dt.datetime(2026, 1, 1)  # fixed workbook creation time: same input, same bytes
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
@@ -115,10 +124,11 @@ def _hide_future_changes(entity: str) -> list[pl.Expr]:
 
 
 def schedule(frame: pl.DataFrame, entity: str, table: Table, mode: str,
-             bid_days: dict[str, dt.date] | None = None) -> pl.DataFrame:
+             bid_days: dict[str, dt.date] | None = None, first_row: int = 0) -> pl.DataFrame:
     """Every delivered version of the rows of one system table: the rows with ``_row`` (position in
-    ``frame``) and ``_batch`` (its batch date), sorted by batch then row. Undelivered rows are absent."""
-    df = frame.with_row_index("_row").with_columns(_start=_not_before(entity, table, bid_days))
+    the table: ``first_row`` + position in ``frame``, a chunk of it) and ``_batch`` (its batch
+    date), sorted by batch then row. Undelivered rows are absent."""
+    df = frame.with_row_index("_row", offset=first_row).with_columns(_start=_not_before(entity, table, bid_days))
     if mode == "monthly_snapshot":
         dates = pl.DataFrame({"_batch": MONTHLY_DATES}, schema={"_batch": pl.Date})
         df = df.join(dates, how="cross").filter(pl.col("_start").is_null() | (pl.col("_start") <= pl.col("_batch")))
@@ -209,10 +219,11 @@ def native_frame(rows: pl.DataFrame, table: Table, mapping: Mapping, fmt: str, s
     exprs = []
     # Extra columns are drawn per source row, so a duplicate repeats its original exactly.
     source = (rows.get_column("_order") // 8).to_numpy() if "_order" in rows.columns else np.arange(rows.height)
+    first = int(source.min()) if len(source) else 0
     for col in native_columns(table, mapping):
         if col.column is None:
-            drawn = extra_values(col.header, int(source.max()) + 1 if len(source) else 0, rng)
-            exprs.append(pl.Series(col.header, [drawn[int(k)] for k in source], dtype=pl.Utf8))
+            drawn = extra_values(col.header, int(source.max()) - first + 1 if len(source) else 0, rng)
+            exprs.append(pl.Series(col.header, [drawn[int(k) - first] for k in source], dtype=pl.Utf8))
         else:
             exprs.append(_native_expr(col, mapping.columns[col.header].codes, text, system_id))
     return rows.select(*exprs, *keep)
@@ -243,16 +254,6 @@ def file_name(pattern: str, part: int | None = None) -> str:
     return f"{stem}{tail}.{ext}" if dot else pattern + tail
 
 
-@dataclass
-class FileRows:
-    """One file's content before serialisation: header and native values, row by row."""
-    headers: list[str]
-    rows: list[list]                  # native values (str/int/float/None)
-    field_count: dict[int, int]       # CSV row index -> +1 (an extra field) or -1 (one missing)
-    truncated_tail: bool = False      # CSV: the last line is cut short (and has no line end)
-    types: list[pl.DataType] | None = None  # Parquet column types (else inferred from the values)
-
-
 def native_type(col: NativeColumn) -> pl.DataType:
     """The type a typed format (Parquet) gives a native column: numbers stay numbers."""
     if col.ctype == "decimal":
@@ -271,97 +272,167 @@ def title_lines(contract: Contract) -> list[str]:
     return [title] + [""] * (n - 1)
 
 
-def write_csv(content: FileRows, contract: Contract) -> tuple[bytes, int]:
-    d = contract.delivery
-    eol = "\r\n" if d.encoding == "gbk" else "\n"
-    buf = io.StringIO()
-    for line in title_lines(contract):
-        buf.write(line + eol)
-    writer = csv.writer(buf, delimiter=d.delimiter, lineterminator=eol, quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(content.headers)
-    for i, row in enumerate(content.rows):
-        cells = ["" if v is None else str(v) for v in row]
-        change = content.field_count.get(i)
-        if change == 1:
-            cells.append("多余字段")
-        elif change == -1:
-            cells = cells[:-1]
-        writer.writerow(cells)
-    records = len(content.rows)
-    text = buf.getvalue()
-    if content.truncated_tail and content.rows:
-        # The last line again, cut in the middle of its fields: fewer fields and no line end.
-        line = io.StringIO()
-        csv.writer(line, delimiter=d.delimiter, lineterminator="").writerow(
-            ["" if v is None else str(v) for v in content.rows[-1]])
-        full = line.getvalue()
-        cuts = [i for i, ch in enumerate(full) if ch == d.delimiter]
-        keep = cuts[len(cuts) // 2] + 2 if cuts else max(1, len(full) // 2)
-        text += full[:keep]
-        records += 1
-    return text.encode(d.encoding), records
+class FileWriter:
+    """One delivered file, written chunk by chunk (``write``) and finished by ``close``, which
+    returns its data record count (header excluded). ``expected``: about how many rows will come."""
+
+    def __init__(self, path: Path, contract: Contract, headers: list[str], types: list[pl.DataType],
+                 expected: int = 0) -> None:
+        self.path, self.contract, self.headers, self.types = path, contract, headers, types
+        self.records = 0
+
+    def write(self, rows: list[list], field_count: dict[int, int]) -> None:
+        """Append rows (native values); ``field_count``: row index -> +1 (an extra field) or -1
+        (one missing), CSV only."""
+        raise NotImplementedError
+
+    def close(self, truncated_tail: bool = False) -> int:
+        """Finish the file; ``truncated_tail`` (CSV): the last line again, cut short, no line end."""
+        raise NotImplementedError
 
 
-def write_xlsx(content: FileRows, contract: Contract) -> tuple[bytes, int]:
-    buf = io.BytesIO()
-    book = xlsxwriter.Workbook(buf, {"in_memory": True, "constant_memory": True, "strings_to_numbers": False,
-                                     "strings_to_formulas": False, "strings_to_urls": False})
-    book.set_properties({"created": XLSX_CREATED, "author": contract.department})
-    sheet = book.add_worksheet("Sheet1")
-    r = 0
-    for line in title_lines(contract):
-        if line:
-            sheet.write_string(r, 0, line)
-        r += 1
-    for c, h in enumerate(content.headers):
-        sheet.write_string(r, c, h)
-    for row in content.rows:
-        r += 1
-        for c, v in enumerate(row):
-            if v is None:
-                continue
-            if isinstance(v, str):
-                sheet.write_string(r, c, v)
-            elif isinstance(v, bool):
-                sheet.write_boolean(r, c, v)
-            else:
-                sheet.write_number(r, c, v)
-    book.close()
-    return buf.getvalue(), len(content.rows)
+class CsvWriter(FileWriter):
+    def __init__(self, path: Path, contract: Contract, headers: list[str], types: list[pl.DataType],
+                 expected: int = 0) -> None:
+        super().__init__(path, contract, headers, types)
+        d = contract.delivery
+        self.eol = "\r\n" if d.encoding == "gbk" else "\n"
+        self.encoder = codecs.getincrementalencoder(d.encoding)()  # utf-8-sig: one BOM, at the start
+        self.file = path.open("wb")
+        self.last: list | None = None
+        self._text([[line] if line else [] for line in title_lines(contract)] + [headers], raw_titles=True)
+
+    def _text(self, lines: list[list], raw_titles: bool = False) -> None:
+        d = self.contract.delivery
+        buf = io.StringIO()
+        if raw_titles:  # title lines are written as they are, not as CSV records
+            for line in lines[:-1]:
+                buf.write((line[0] if line else "") + self.eol)
+            lines = lines[-1:]
+        csv.writer(buf, delimiter=d.delimiter, lineterminator=self.eol, quoting=csv.QUOTE_MINIMAL).writerows(lines)
+        self.file.write(self.encoder.encode(buf.getvalue()))
+
+    def write(self, rows: list[list], field_count: dict[int, int]) -> None:
+        lines = []
+        for i, row in enumerate(rows):
+            cells = ["" if v is None else str(v) for v in row]
+            change = field_count.get(i)
+            if change == 1:
+                cells.append("多余字段")
+            elif change == -1:
+                cells = cells[:-1]
+            lines.append(cells)
+        self._text(lines)
+        self.records += len(rows)
+        if rows:
+            self.last = rows[-1]
+
+    def close(self, truncated_tail: bool = False) -> int:
+        if truncated_tail and self.last is not None:
+            d = self.contract.delivery
+            line = io.StringIO()
+            csv.writer(line, delimiter=d.delimiter, lineterminator="").writerow(
+                ["" if v is None else str(v) for v in self.last])
+            full = line.getvalue()
+            cuts = [i for i, ch in enumerate(full) if ch == d.delimiter]
+            keep = cuts[len(cuts) // 2] + 2 if cuts else max(1, len(full) // 2)
+            self.file.write(self.encoder.encode(full[:keep]))
+            self.records += 1
+        self.file.close()
+        return self.records
 
 
-def write_jsonl(content: FileRows, contract: Contract) -> tuple[bytes, int]:
-    lines = [json.dumps(dict(zip(content.headers, row)), ensure_ascii=False) for row in content.rows]
-    return "".join(line + "\n" for line in lines).encode("utf-8"), len(lines)
+class XlsxWriter(FileWriter):
+    def __init__(self, path: Path, contract: Contract, headers: list[str], types: list[pl.DataType],
+                 expected: int = 0) -> None:
+        super().__init__(path, contract, headers, types)
+        # Small workbooks are built in memory (fast); large ones row by row through temporary
+        # files (constant memory, inline strings).
+        self.buffer = io.BytesIO() if expected <= XLSX_IN_MEMORY_ROWS else None
+        options = {"in_memory": True} if self.buffer else {"constant_memory": True}
+        self.book = xlsxwriter.Workbook(self.buffer or str(path), {**options, "strings_to_numbers": False,
+                                                                  "strings_to_formulas": False, "strings_to_urls": False})
+        self.book.set_properties({"created": XLSX_CREATED, "author": contract.department})
+        self.sheet = self.book.add_worksheet("Sheet1")
+        self.row = 0
+        for line in title_lines(contract):
+            if line:
+                self.sheet.write_string(self.row, 0, line)
+            self.row += 1
+        for c, h in enumerate(headers):
+            self.sheet.write_string(self.row, c, h)
+
+    def write(self, rows: list[list], field_count: dict[int, int]) -> None:
+        for row in rows:
+            self.row += 1
+            for c, v in enumerate(row):
+                if v is None:
+                    continue
+                if isinstance(v, str):
+                    self.sheet.write_string(self.row, c, v)
+                elif isinstance(v, bool):
+                    self.sheet.write_boolean(self.row, c, v)
+                else:
+                    self.sheet.write_number(self.row, c, v)
+        self.records += len(rows)
+
+    def close(self, truncated_tail: bool = False) -> int:
+        self.book.close()
+        if self.buffer:
+            self.path.write_bytes(self.buffer.getvalue())
+        return self.records
 
 
-def write_parquet(content: FileRows, contract: Contract) -> tuple[bytes, int]:
-    columns = {}
-    for k, header in enumerate(content.headers):
-        values = [row[k] for row in content.rows]
-        dtype = content.types[k] if content.types else pl.Utf8
-        if dtype == pl.Utf8:
-            values = [None if v is None else str(v) for v in values]
-        columns[header] = pl.Series(header, values, dtype=dtype)
-    buf = io.BytesIO()
-    pl.DataFrame(columns).write_parquet(buf, compression="zstd", statistics=True)
-    return buf.getvalue(), len(content.rows)
+class JsonlWriter(FileWriter):
+    def __init__(self, path: Path, contract: Contract, headers: list[str], types: list[pl.DataType],
+                 expected: int = 0) -> None:
+        super().__init__(path, contract, headers, types)
+        self.file = path.open("wb")
+
+    def write(self, rows: list[list], field_count: dict[int, int]) -> None:
+        text = "".join(json.dumps(dict(zip(self.headers, row)), ensure_ascii=False) + "\n" for row in rows)
+        self.file.write(text.encode("utf-8"))
+        self.records += len(rows)
+
+    def close(self, truncated_tail: bool = False) -> int:
+        self.file.close()
+        return self.records
 
 
-WRITERS = {"csv": write_csv, "xlsx": write_xlsx, "jsonl": write_jsonl, "parquet": write_parquet}
+class ParquetWriter(FileWriter):
+    def __init__(self, path: Path, contract: Contract, headers: list[str], types: list[pl.DataType],
+                 expected: int = 0) -> None:
+        super().__init__(path, contract, headers, types)
+        self.schema = pl.DataFrame(schema=dict(zip(headers, types))).to_arrow().schema
+        self.file = pq.ParquetWriter(path, self.schema, compression="zstd", write_statistics=True)
+
+    def write(self, rows: list[list], field_count: dict[int, int]) -> None:
+        if not rows:
+            return
+        columns = {}
+        for k, (header, dtype) in enumerate(zip(self.headers, self.types)):
+            values = [row[k] for row in rows]
+            if dtype == pl.Utf8:
+                values = [None if v is None else str(v) for v in values]
+            columns[header] = pl.Series(header, values, dtype=dtype)
+        self.file.write_table(pl.DataFrame(columns).to_arrow().cast(self.schema))
+        self.records += len(rows)
+
+    def close(self, truncated_tail: bool = False) -> int:
+        self.file.close()
+        return self.records
 
 
-def write_file(content: FileRows, contract: Contract) -> tuple[bytes, int]:
-    """The file's bytes and its data record count (header excluded)."""
-    return WRITERS[contract.delivery.format](content, contract)
+WRITERS: dict[str, type[FileWriter]] = {"csv": CsvWriter, "xlsx": XlsxWriter, "jsonl": JsonlWriter,
+                                        "parquet": ParquetWriter}
 
 
-def split_for_format(content: FileRows, fmt: str) -> list[FileRows]:
-    """XLSX batches over ``XLSX_MAX_ROWS`` data rows become several files; others stay whole."""
-    if fmt != "xlsx" or len(content.rows) <= XLSX_MAX_ROWS:
-        return [content]
-    return [FileRows(content.headers, content.rows[i:i + XLSX_MAX_ROWS], {}, types=content.types)
-            for i in range(0, len(content.rows), XLSX_MAX_ROWS)]
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- 4. one system's deliveries
@@ -402,23 +473,18 @@ class Specials:
 BOOKKEEPING = ("_batch", "_defect", "_defect_col", "_noise")
 
 
-@dataclass
-class BatchRows:
-    """The native rows of one batch, with what was done to each (defect kind and column, noise)."""
-    rows: list[list] = field(default_factory=list)
-    kinds: list[str | None] = field(default_factory=list)
-    kind_cols: list[str | None] = field(default_factory=list)
-    noise: list[str | None] = field(default_factory=list)
-
-    def add(self, row: list, kind: str | None, column: str | None, noise: str | None) -> None:
-        self.rows.append(row)
-        self.kinds.append(kind)
-        self.kind_cols.append(column)
-        self.noise.append(noise)
+CHUNK_DRAWS, REDELIVERY_DRAWS = 1, 2   # sub-streams of a table's generator
 
 
-def table_rng(seed: int, system_id: str, table_name: str) -> np.random.Generator:
-    return np.random.default_rng([seed, 4, zlib.crc32(system_id.encode()), zlib.crc32(table_name.encode())])
+def table_rng(seed: int, system_id: str, table_name: str, *more: int) -> np.random.Generator:
+    """The generator of one system table (file decisions); with ``more``, one of its sub-streams
+    (``CHUNK_DRAWS``, chunk number: noise, junk and vendor columns of a chunk)."""
+    return np.random.default_rng([seed, 4, zlib.crc32(system_id.encode()), zlib.crc32(table_name.encode()), *more])
+
+
+def chunk_rows(mode: str) -> int:
+    """Store rows per chunk: a monthly snapshot repeats each row once per month."""
+    return CHUNK_ROWS // len(MONTHLY_DATES) if mode == "monthly_snapshot" else CHUNK_ROWS
 
 
 class Deliveries:
@@ -431,119 +497,187 @@ class Deliveries:
         self.specials = specials
         self.junk = junk
         self.manifest: list[Delivered] = []
-        self.defects: list[Defect] = []
+        self.defects: list[Defect] = []   # of the system being written; ``system`` returns them
         self._made: set[Path] = set()  # batch folders already created
 
-    def system(self, contract: Contract, frames: dict[str, pl.DataFrame], bid_days: dict[str, dt.date]) -> None:
-        """Every batch of every table of one system (``frames``: its clean rows per entity)."""
+    def system(self, contract: Contract, store: RowStore, bid_days: dict[str, dt.date],
+               batch_rows: dict[tuple[str, str], dict[dt.date, int]]) -> list[Defect]:
+        """Every batch of every table of one system; returns the defects placed in its files."""
+        self.defects = []
         for table_name, table in contract.tables.items():
-            frame = frames.get(table.entity)
-            if frame is None:
-                frame = pl.DataFrame(schema=schema_of(table.entity))
-            self._table(contract, table_name, table, frame, bid_days)
+            self._table(contract, table_name, table, store, bid_days, batch_rows.get((contract.system_id, table_name), {}))
+        return self.defects
 
-    def _table(self, contract: Contract, table_name: str, table: Table, frame: pl.DataFrame,
-               bid_days: dict[str, dt.date]) -> None:
+    def _table(self, contract: Contract, table_name: str, table: Table, store: RowStore,
+               bid_days: dict[str, dt.date], real_rows: dict[dt.date, int]) -> None:
         sid, mode, fmt = contract.system_id, contract.delivery.mode, contract.delivery.format
-        rng = table_rng(self.seed, sid, table_name)
-        rows = schedule(frame, table.entity, table, mode, bid_days)
-        rows = D.add_identifier_noise(rows, table.entity, self.rates.id_noise, rng)
-        rows = rows.with_columns(_order=pl.col("_row").cast(pl.Int64) * 8, _defect=pl.lit(None, pl.Utf8),
-                                 _defect_col=pl.lit(None, pl.Utf8))
-        junk = D.junk_rows(rows, D.TableFacts.of(table, fmt), self.rates, rng, self.junk)
-        rows = pl.concat([rows, junk.select(rows.columns)]).sort("_batch", "_order")
-        by_batch: dict[dt.date, BatchRows] = {}
-        for version, mapping in enumerate(table.mappings):
-            until = table.mappings[version + 1].from_batch if version + 1 < len(table.mappings) else None
-            part = rows.filter(pl.col("_batch") < until) if until else rows
-            if version:
-                part = part.filter(pl.col("_batch") >= mapping.from_batch)
-            native = native_frame(part, table, mapping, fmt, sid, rng, keep=BOOKKEEPING)
-            headers = [c.header for c in native_columns(table, mapping)]
-            values = native.select(headers).rows()
-            days, kinds, kind_cols, notes = (native.get_column(c).to_list() for c in BOOKKEEPING)
-            for day, value, kind, col, note in zip(days, values, kinds, kind_cols, notes):
-                batch = by_batch.get(day) or by_batch.setdefault(day, BatchRows())
-                batch.add(list(value), kind, col, note)
-        for day in sorted(set(delivery_dates(mode)) | set(by_batch)):
-            mapping = table.mapping_for(day) or table.mappings[0]
-            self._batch(contract, table_name, table, day, native_columns(table, mapping),
-                        by_batch.get(day) or BatchRows(), rng)
+        facts = D.TableFacts.of(table, fmt)
+        batches = {day: BatchFile(self, contract, table_name, table, day, real_rows.get(day, 0))
+                   for day in sorted(set(delivery_dates(mode)) | set(real_rows))}
+        first_row = 0
+        for k, chunk in enumerate(store.chunks(table.entity, sid, chunk_rows(mode))):
+            rng = table_rng(self.seed, sid, table_name, CHUNK_DRAWS, k)
+            rows = schedule(chunk, table.entity, table, mode, bid_days, first_row)
+            first_row += chunk.height
+            rows = D.add_identifier_noise(rows, table.entity, self.rates.id_noise, rng)
+            rows = rows.with_columns(_order=pl.col("_row").cast(pl.Int64) * 8, _defect=pl.lit(None, pl.Utf8),
+                                     _defect_col=pl.lit(None, pl.Utf8))
+            junk = D.junk_rows(rows, facts, self.rates, rng, self.junk)
+            rows = pl.concat([rows, junk.select(rows.columns)]).sort("_batch", "_order")
+            for version, mapping in enumerate(table.mappings):
+                until = table.mappings[version + 1].from_batch if version + 1 < len(table.mappings) else None
+                part = rows.filter(pl.col("_batch") < until) if until else rows
+                if version:
+                    part = part.filter(pl.col("_batch") >= mapping.from_batch)
+                native = native_frame(part, table, mapping, fmt, sid, rng, keep=BOOKKEEPING)
+                headers = [c.header for c in native_columns(table, mapping)]
+                for start in range(0, native.height, ROWS_AT_ONCE):  # rows sorted by batch: runs of a day
+                    piece = native.slice(start, ROWS_AT_ONCE)
+                    values = piece.select(headers).rows()
+                    days, kinds, kind_cols, notes = (piece.get_column(c).to_list() for c in BOOKKEEPING)
+                    first = 0
+                    for i in range(1, len(days) + 1):
+                        if i == len(days) or days[i] != days[first]:
+                            batches[days[first]].write(values[first:i], kinds[first:i], kind_cols[first:i],
+                                                       notes[first:i], rng)
+                            first = i
+        file_rng = table_rng(self.seed, sid, table_name)
+        for day in sorted(batches):
+            batches[day].close(file_rng)
 
-    def _batch(self, contract: Contract, table_name: str, table: Table, day: dt.date,
-               cols: list[NativeColumn], batch: BatchRows, rng: np.random.Generator) -> None:
-        """Write one batch's file(s): row defects placed, file defects applied, manifest kept."""
-        sid, fmt = contract.system_id, contract.delivery.format
-        headers = [c.header for c in cols]
-        rows = batch.rows
-        by_column = {c.column: (k, c) for k, c in enumerate(cols) if c.column}
-        field_count, defects = self._row_defects(batch, by_column, rng)
-        key = (sid, table_name, day)
-        drift = self.specials.drift.get(key)
-        if drift and drift in by_column:
-            k, ncol = by_column[drift]
-            headers[k] = f"{ncol.header}_1"
-            defects.append((None, "schema_drift", drift, f"{ncol.header} -> {headers[k]}"))
-        content = FileRows(headers, rows, field_count, types=[native_type(c) for c in cols])
-        if fmt == "csv" and rows and rng.random() < self.rates.truncated_line:
-            content.truncated_tail = True
-            defects.append((len(rows) + 1, "truncated_line", None, None))
-        parts = split_for_format(content, fmt)
-        for p, part in enumerate(parts):
-            name = file_name(table.file_pattern, p + 1 if len(parts) > 1 else None)
-            if key in self.specials.empty and not rows:
-                data, records = b"", 0
-                defects.append((None, "empty_file", None, None))
-            else:
-                try:
-                    data, records = write_file(part, contract)
-                except UnicodeEncodeError as exc:
-                    raise ValueError(f"{sid} {day} {name}: a value cannot be written in "
-                                     f"{contract.delivery.encoding}: {exc}") from exc
-            delivery = 1
-            if key == self.specials.redelivery:
-                amounts = [k for k, c in enumerate(cols) if c.ctype == "decimal"]
-                real = [i for i, kind in enumerate(batch.kinds) if kind is None]
-                original = FileRows(part.headers, D.wrong_amounts(part.rows, amounts, real, rng),
-                                    part.field_count, part.truncated_tail, part.types)
-                self._store(sid, day, name, *write_file(original, contract), delivery=1, superseded=True)
-                defects.append((None, "corrected_redelivery", None, "the superseded original has wrong amounts"))
-                delivery = 2
-            self._store(sid, day, name, data, records, delivery=delivery, superseded=False)
-            first = p * XLSX_MAX_ROWS
-            for record, kind, col, detail in defects:
-                if record is None or first < record <= first + len(part.rows) + (1 if part.truncated_tail else 0):
-                    self.defects.append(Defect(sid, day, name, None if record is None else record - first,
-                                               kind, col, detail))
+    def list_file(self, system_id: str, day: dt.date, name: str, path: Path, records: int, *,
+                  delivery: int, superseded: bool) -> None:
+        """List a finished file in the manifest."""
+        self.manifest.append(Delivered(system_id, day, name, path.relative_to(self.lake).as_posix(), records,
+                                       sha256_of(path), delivery, superseded))
 
-    @staticmethod
-    def _row_defects(batch: BatchRows, by_column: dict[str, tuple[int, NativeColumn]], rng: np.random.Generator,
-                     ) -> tuple[dict[int, int], list[tuple[int | None, str, str | None, str | None]]]:
-        """Put the defects that only exist natively (30 February, wrong field counts) into the
-        rows, and list every row defect as (record, defect, column, detail)."""
+    def folder(self, superseded: bool, system_id: str, day: dt.date) -> Path:
+        zone = ("truth", "superseded") if superseded else ("landing",)
+        folder = self.lake.joinpath(*zone, system_id, day.isoformat())
+        if folder not in self._made:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._made.add(folder)
+        return folder
+
+
+class BatchFile:
+    """One batch of one system table: its file(s) in landing, written chunk by chunk (an XLSX batch
+    over ``XLSX_MAX_ROWS`` rows in parts -1, -2, ...), the superseded original when it is the
+    corrected re-delivery, and the defects placed in it (record numbers within each file)."""
+
+    def __init__(self, out: Deliveries, contract: Contract, table_name: str, table: Table, day: dt.date,
+                 real_rows: int) -> None:
+        self.out, self.contract, self.table, self.day = out, contract, table, day
+        self.sid, self.fmt = contract.system_id, contract.delivery.format
+        self.cols = native_columns(table, table.mapping_for(day) or table.mappings[0])
+        self.headers = [c.header for c in self.cols]
+        self.types = [native_type(c) for c in self.cols]
+        self.by_column = {c.column: (k, c) for k, c in enumerate(self.cols) if c.column}
+        key = (self.sid, table_name, day)
+        self.file_defects: list[tuple[str, str | None, str | None]] = []
+        drift = out.specials.drift.get(key)
+        if drift and drift in self.by_column:
+            k, ncol = self.by_column[drift]
+            self.headers[k] = f"{ncol.header}_1"
+            self.file_defects.append(("schema_drift", drift, f"{ncol.header} -> {self.headers[k]}"))
+        self.empty = key in out.specials.empty
+        self.wrong: set[int] | None = None  # real-row ordinals whose amounts the superseded original gets wrong
+        if key == out.specials.redelivery:
+            self.wrong = {int(i) for i in table_rng(out.seed, self.sid, table_name, REDELIVERY_DRAWS, day.toordinal())
+                          .choice(real_rows, size=min(3, real_rows), replace=False)}
+            self.file_defects.append(("corrected_redelivery", None, "the superseded original has wrong amounts"))
+        self.amounts = [k for k, c in enumerate(self.cols) if c.ctype == "decimal"]
+        self.expected = real_rows
+        self.real_seen = 0
+        self.parts = 0
+        self.writers: list[FileWriter] = []    # landing file, then the superseded original if any
+        self.row_defects: list[tuple[int, str, str | None, str | None]] = []  # of the open part
+
+    # ------------------------------------------------------------------ parts
+    def _path(self, superseded: bool, part: int | None) -> Path:
+        return self.out.folder(superseded, self.sid, self.day) / file_name(self.table.file_pattern, part)
+
+    def _open(self) -> None:
+        self.parts += 1
+        part = None if self.parts == 1 else self.parts   # part 1 learns its suffix only if a part 2 follows
+        writer = WRITERS[self.fmt]
+        self.writers = [writer(self._path(False, part), self.contract, self.headers, self.types, self.expected)]
+        if self.wrong is not None:
+            self.writers.append(writer(self._path(True, part), self.contract, self.headers, self.types, self.expected))
+        self.row_defects = []
+
+    def _finish(self, last: bool, truncated_tail: bool = False) -> None:
+        """Close the open part; name it (suffixed unless it is the batch's only file) and list it."""
+        part = None if last and self.parts == 1 else self.parts
+        name = file_name(self.table.file_pattern, part)
+        for superseded, writer in zip((False, True), self.writers):
+            records = writer.close(truncated_tail)
+            path = self._path(superseded, part)
+            if writer.path != path:
+                writer.path.rename(path)
+            delivery = 1 if superseded or self.wrong is None else 2
+            self.out.list_file(self.sid, self.day, name, path, records, delivery=delivery, superseded=superseded)
+        if truncated_tail:
+            self.row_defects.append((self.writers[0].records, "truncated_line", None, None))
+        defects = [(None, *d) for d in self.file_defects] + self.row_defects
+        self.out.defects += [Defect(self.sid, self.day, name, record, kind, col, detail)
+                             for record, kind, col, detail in defects]
+        self.writers = []
+
+    # ------------------------------------------------------------------ rows
+    def write(self, rows: list[list], kinds: list, kind_cols: list, noise: list, rng: np.random.Generator) -> None:
+        """Append rows of this batch (native values; junk kind, its column and the identifier
+        noise of each), placing the defects that only exist natively."""
+        start = 0
+        while start < len(rows):
+            if not self.writers or (self.fmt == "xlsx" and self.writers[0].records >= XLSX_MAX_ROWS):
+                if self.writers:
+                    self._finish(last=False)
+                self._open()
+            room = XLSX_MAX_ROWS - self.writers[0].records if self.fmt == "xlsx" else len(rows)
+            end = min(len(rows), start + room)
+            self._write(rows[start:end], kinds[start:end], kind_cols[start:end], noise[start:end], rng)
+            start = end
+
+    def _write(self, rows: list[list], kinds: list, kind_cols: list, noise: list, rng: np.random.Generator) -> None:
         field_count: dict[int, int] = {}
-        defects: list[tuple[int | None, str, str | None, str | None]] = []
-        for i, (kind, col, note) in enumerate(zip(batch.kinds, batch.kind_cols, batch.noise)):
+        before = self.writers[0].records
+        originals = []
+        for i, (row, kind, col, note) in enumerate(zip(rows, kinds, kind_cols, noise)):
+            row = list(row)
+            rows[i] = row
             if kind == "impossible_date":
-                k, ncol = by_column[col]
-                batch.rows[i][k] = D.impossible_date(ncol.date_style, ncol.ctype == "timestamp")
+                k, ncol = self.by_column[col]
+                row[k] = D.impossible_date(ncol.date_style, ncol.ctype == "timestamp")
             elif kind == "field_count":
                 field_count[i] = 1 if rng.random() < 0.5 else -1
             if kind:
-                defects.append((i + 1, kind, col, None))
+                self.row_defects.append((before + i + 1, kind, col, None))
             for entry in (note.split(";") if note else []):
                 column, noise_kind = entry.split(":")
-                defects.append((i + 1, "id_noise", column, noise_kind))
-        return field_count, defects
+                self.row_defects.append((before + i + 1, "id_noise", column, noise_kind))
+            if self.wrong is not None:
+                wrong = kind is None and self.real_seen in self.wrong
+                originals.append(D.wrong_amounts(row, self.amounts) if wrong else row)
+                self.real_seen += kind is None
+        try:
+            self.writers[0].write(rows, field_count)
+            if self.wrong is not None:
+                self.writers[1].write(originals, field_count)
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"{self.sid} {self.day} {self.writers[0].path.name}: a value cannot be written in "
+                             f"{self.contract.delivery.encoding}: {exc}") from exc
 
-    def _store(self, system_id: str, day: dt.date, name: str, data: bytes, records: int, *,
-               delivery: int, superseded: bool) -> None:
-        zone = ("truth", "superseded") if superseded else ("landing",)
-        relative = "/".join([*zone, system_id, day.isoformat(), name])
-        target = self.lake / relative
-        if target.parent not in self._made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._made.add(target.parent)
-        target.write_bytes(data)
-        self.manifest.append(Delivered(system_id, day, name, relative, records,
-                                       hashlib.sha256(data).hexdigest(), delivery, superseded))
+    def close(self, rng: np.random.Generator) -> None:
+        """Finish the batch: an empty batch is a header-only file (or, chosen, a 0-byte one); a CSV
+        file with data may get a cut-off last line."""
+        if not self.writers:
+            if self.empty:
+                path = self._path(False, None)
+                path.write_bytes(b"")
+                self.out.list_file(self.sid, self.day, path.name, path, 0, delivery=1, superseded=False)
+                self.out.defects.append(Defect(self.sid, self.day, path.name, None, "empty_file", None))
+                return
+            self._open()
+        truncated = self.fmt == "csv" and self.writers[0].records > 0 and rng.random() < self.out.rates.truncated_line
+        self._finish(last=True, truncated_tail=truncated)

@@ -11,16 +11,15 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Iterable
+from pathlib import Path
 from types import ModuleType
 
 import polars as pl
 
-from orchestration.world.core import Planted
 from orchestration.world.scenarios._common import DEFAULT_PARAMS
 
 SCENARIO_PACKAGE = "orchestration.world.scenarios"
 ALERT_SCHEMA = {"model_id": pl.Utf8, "rule_branch": pl.Utf8, "primary_key": pl.Utf8, "severity": pl.Utf8}
-PLANTED_SCHEMA = {**ALERT_SCHEMA, "decoy": pl.Boolean, "note": pl.Utf8}
 SEVERITIES = ("red", "yellow")
 
 
@@ -62,9 +61,15 @@ def _check_alerts(alerts: pl.DataFrame, source: str) -> pl.DataFrame:
     return alerts
 
 
-def compute_truth(tables: dict[str, pl.DataFrame], modules: Iterable[ModuleType],
+def clean_tables(clean_dir: Path) -> dict[str, pl.LazyFrame]:
+    """The clean world written by ``generate`` (``truth/clean/<entity>.parquet``) as lazy scans,
+    which the oracles read a group of records at a time."""
+    return {path.stem: pl.scan_parquet(path) for path in sorted(Path(clean_dir).glob("*.parquet"))}
+
+
+def compute_truth(tables: dict[str, pl.DataFrame | pl.LazyFrame], modules: Iterable[ModuleType],
                   params: dict | None = None) -> pl.DataFrame:
-    """Every oracle's alerts over ``tables`` (entity -> clean frame), sorted by model and key."""
+    """Every oracle's alerts over ``tables`` (entity -> clean frame or scan), sorted by model and key."""
     params = default_params() if params is None else params
     parts = [pl.DataFrame(schema=ALERT_SCHEMA)]
     for module in modules:
@@ -75,12 +80,6 @@ def compute_truth(tables: dict[str, pl.DataFrame], modules: Iterable[ModuleType]
     if dup.height:
         raise ValueError(f"two scenario modules report the same alert, e.g. {dup.row(0, named=True)}")
     return alerts.sort("model_id", "primary_key")
-
-
-def planted_frame(planted: Iterable[Planted]) -> pl.DataFrame:
-    rows = [{"model_id": p.model_id, "rule_branch": p.rule_branch, "primary_key": p.primary_key,
-             "severity": p.severity, "decoy": p.decoy, "note": p.note} for p in planted]
-    return pl.DataFrame(rows, schema=PLANTED_SCHEMA)
 
 
 def planted_problems(truth: pl.DataFrame, planted: pl.DataFrame) -> list[str]:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from orchestration.cli import main
 from orchestration.contracts import registry
 from orchestration.settings import SOURCES_DIR
-from orchestration.world.generate import build_world, generate, write_truth
+from orchestration.world.generate import build_world, generate
 from orchestration.world.truth import TruthMismatch, discover_scenarios
 
 from world_helpers import tiny
@@ -35,8 +35,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path, tiny_world, mini_
 def test_full_world_and_truth_are_reproducible(tmp_path, small_world):
     """The whole world (every scenario module, the shipped registry) rebuilt from its seed gives
     the same clean rows, alerts and planted list, byte for byte."""
-    built = build_world(7, 0.01, registry(SOURCES_DIR), discover_scenarios())
-    write_truth(built, tmp_path / "truth")
+    build_world(7, 0.01, registry(SOURCES_DIR), discover_scenarios(), tmp_path / "work", tmp_path / "truth")
     rebuilt = {p: d for p, d in digests(tmp_path).items()}
     original = digests(small_world)
     assert rebuilt and all(original[p] == d for p, d in rebuilt.items())

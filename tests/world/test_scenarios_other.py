@@ -14,7 +14,7 @@ import pytest
 
 from orchestration.canonical import entities
 from orchestration.pseudonym import person_ref
-from orchestration.world.core import PROVINCE_SYSTEMS, World
+from orchestration.world.core import PROVINCE_SYSTEMS, WORLD_END, World
 from orchestration.world.scenarios import sm04, sm05, sm06, sm07, sm09, sm10
 from orchestration.world.scenarios._common import DEFAULT_PARAMS
 from orchestration.world.scenarios._frames import frame, frames
@@ -85,6 +85,16 @@ def test_planted_keys_are_qualified_and_a_good_share_is_late(world):
             assert ":" in p.primary_key.split("|")[0], p.primary_key
         late_months += "2026-10" in p.primary_key
     assert late_months > 20  # month-keyed scenarios reach the daily batches too
+
+
+def test_sm06_claims_of_one_accident_are_approved_inside_the_world():
+    """A claim approved after the world's last day is never delivered: a planted pair or triple
+    would lose a member and its alert (approvals a day apart are capped at the last day)."""
+    world = World(SEED, 0.01)
+    planter = sm06._Planter(world)
+    for _ in range(300):
+        planter.branch_c("triple", True)
+    assert max(row["approved_date"] for row in world.tables["injury_claim"]) <= WORLD_END
 
 
 def test_planting_is_deterministic(world):

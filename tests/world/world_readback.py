@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import fnmatch
+import hashlib
 import io
 import json
 import re
@@ -120,3 +122,77 @@ def to_canonical(header: list[str], row: list, mapping: Mapping, entity: str) ->
                 text = rule.codes.get(text, text)
             out[rule.column] = normalise_id(text) if re.fullmatch(r"\s*[0-9０-９]{14,17}[0-9０-９Xx]\s*", text) else text
     return out
+
+
+# Defects whose records are junk (or repeats) and stay out of the read-back.
+JUNK = {"bad_check", "null_required", "impossible_date", "future_date", "negative_amount", "field_count",
+        "truncated_line", "duplicate"}
+
+
+def _comparable(row: dict, columns: list[str]) -> tuple:
+    out = []
+    for c in columns:
+        v = row.get(c)
+        if isinstance(v, float):
+            v = round(v, 2)
+        if isinstance(v, dt.datetime):
+            v = v.replace(microsecond=0)
+        out.append(v)
+    return tuple(out)
+
+
+def read_back(lake: Path, contract: Contract) -> dict[str, tuple[list[tuple], list[tuple]]]:
+    """Per table of a system: its landing files read back with the contract (junk records left
+    out, later batches winning, a monthly snapshot system's last snapshot only) and its clean rows,
+    both as sorted tuples of the columns every mapping version carries."""
+    sid = contract.system_id
+    manifest = pl.read_parquet(lake / "truth" / "manifest.parquet")
+    defects = pl.read_parquet(lake / "truth" / "defects.parquet").filter(pl.col("system_id") == sid)
+    skip = {(r["batch_date"], r["file_name"], r["record"]) for r in defects.iter_rows(named=True) if r["defect"] in JUNK}
+    drifted = {(r["batch_date"], r["file_name"]): r["detail"].split(" -> ")
+               for r in defects.iter_rows(named=True) if r["defect"] == "schema_drift"}
+    files = manifest.filter((pl.col("system_id") == sid) & ~pl.col("superseded")).sort("batch_date")
+    last_snapshot = files["batch_date"].max()
+    out = {}
+    for table_name, table in contract.tables.items():
+        got: dict[tuple, dict] = {}
+        names = {f for f in files["file_name"].unique().to_list() if fnmatch.fnmatchcase(f, table.file_pattern)}
+        for row in files.filter(pl.col("file_name").is_in(list(names))).iter_rows(named=True):
+            if contract.delivery.mode == "monthly_snapshot" and row["batch_date"] != last_snapshot:
+                continue
+            header, records = read_records(lake / row["path"], contract)
+            renamed = drifted.get((row["batch_date"], row["file_name"]))
+            if renamed:
+                header = [renamed[0] if h == renamed[1] else h for h in header]
+            mapping = table.mapping_for(row["batch_date"]) or table.mappings[0]
+            for i, values in enumerate(records, start=1):
+                if (row["batch_date"], row["file_name"], i) in skip:
+                    continue
+                record = to_canonical(header, values, mapping, table.entity)
+                got[tuple(record[k] for k in table.primary_key)] = record  # later batches win
+        clean = pl.read_parquet(lake / "truth" / "clean" / f"{table.entity}.parquet").filter(
+            pl.col("_system_id") == sid)
+        mapped = sorted(set.intersection(*(set(r.column for r in m.columns.values()) for m in table.mappings)))
+        out[table_name] = (sorted((_comparable(r, mapped) for r in got.values()), key=repr),
+                           sorted((_comparable(r, mapped) for r in clean.iter_rows(named=True)), key=repr))
+    return out
+
+
+def manifest_problems(lake: Path, contracts: dict[str, Contract]) -> list[str]:
+    """What is wrong with ``truth/manifest.parquet``: every landing file listed once, with its
+    path, sha256 and data record count."""
+    manifest = pl.read_parquet(lake / "truth" / "manifest.parquet")
+    on_disk = {p.relative_to(lake).as_posix() for p in (lake / "landing").rglob("*") if p.is_file()}
+    listed = set(manifest.filter(~pl.col("superseded"))["path"].to_list())
+    problems = [f"not listed: {p}" for p in sorted(on_disk - listed)] + [f"not on disk: {p}" for p in sorted(listed - on_disk)]
+    if manifest["path"].n_unique() != manifest.height:
+        problems.append("a path is listed twice")
+    for row in manifest.iter_rows(named=True):
+        path = lake / row["path"]
+        if hashlib.sha256(path.read_bytes()).hexdigest() != row["sha256"]:
+            problems.append(f"{row['path']}: sha256")
+        if not row["path"].endswith(f"{row['system_id']}/{row['batch_date']}/{row['file_name']}"):
+            problems.append(f"{row['path']}: not where system, batch and file name say")
+        if count_records(path, contracts[row["system_id"]]) != row["records"]:
+            problems.append(f"{row['path']}: {row['records']} records listed")
+    return problems

@@ -157,9 +157,9 @@ def new_tender_project(world: World, *, owner_code: str, region_code: str, publi
 
 def person_name(world: World, id_number: str) -> str:
     """The registered name of a person planted a moment ago (searched from the newest row back)."""
-    return next(row["name"] for row in reversed(world.tables["person"]) if row["id_number"] == id_number)
+    return world.recent("person", "id_number", id_number)["name"]
 
 
 def company_row(world: World, credit_code: str) -> dict:
     """The company row of a company planted a moment ago (searched from the newest row back)."""
-    return next(row for row in reversed(world.tables["company"]) if row["credit_code"] == credit_code)
+    return world.recent("company", "credit_code", credit_code)

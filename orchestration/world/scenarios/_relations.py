@@ -31,8 +31,10 @@ normalised; the renderer adds noise later), never by name.
 
 API: ``Relations(tables)`` (spouses, close_relatives, family, related_parties, is_related_party,
 companies_tied, companies_tied_during, persons_tied), ``Roster(tables)`` (cadres_of,
-is_salaried_cadre, in_post, officials_at), ``related_to_a_cadre``, ``held_at``, ``held_during``
-and ``rows_of`` (columns of a frame as tuples).
+is_salaried_cadre, in_post, officials_at), ``related_to_a_cadre``, ``held_at``, ``held_during``,
+``rows_of`` (columns of a frame as tuples) and ``registry_around`` (the few registry rows that
+answer every question about some persons and companies, so that an oracle judging a group of
+records indexes those instead of the whole registry).
 """
 from __future__ import annotations
 
@@ -42,6 +44,8 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 import polars as pl
+
+from orchestration.world.scenarios._frames import collect, lazy, matching
 
 DEFAULT_MIN_SHARE = 0.05
 
@@ -65,18 +69,51 @@ def held_during(start: dt.date | None, end: dt.date | None, first: dt.date, last
     return start is not None and start <= last and (end is None or first <= end)
 
 
-def rows_of(tables: dict[str, pl.DataFrame], entity: str, columns: list[str]) -> Iterable[tuple]:
+def rows_of(tables: dict[str, pl.DataFrame | pl.LazyFrame], entity: str, columns: list[str]) -> Iterable[tuple]:
     """The given columns of an entity's frame as tuples (no rows when the entity is absent)."""
     df = tables.get(entity)
-    if df is None or df.height == 0:
+    if df is None:
+        return []
+    if isinstance(df, pl.LazyFrame):
+        df = collect(df.select(columns))
+    if df.height == 0:
         return []
     return zip(*(df.get_column(c).to_list() for c in columns))
+
+
+def registry_around(tables: dict[str, pl.DataFrame | pl.LazyFrame], persons: Iterable[str | None] = (),
+                    companies: Iterable[str | None] = ()) -> dict[str, pl.DataFrame]:
+    """The registry rows (person, marriage, company, shareholder) that decide the shared
+    definitions around ``persons`` and ``companies``: every member of the households the persons
+    live in, the marriages they are part of, and every company and shareholder row of the given
+    companies and of the companies the persons represent or hold shares in.
+
+    ``Relations`` over these rows answers exactly as over the whole registry about the persons'
+    close relatives and company ties, the given companies' tied persons, and whether anyone is a
+    related party of one of the persons (a relative of P lives in P's household or is married to
+    P; a company reaches P only through its own rows).
+    """
+    persons = sorted({p for p in persons if p is not None})
+    people = lazy(tables, "person")
+    households = collect(people.filter(pl.col("id_number").is_in(persons)).select("household_id").drop_nulls().unique())
+    codes = {c for c in companies if c is not None}
+    for entity, column in (("company", "legal_rep_id"), ("shareholder", "holder_id")):
+        tied = collect(lazy(tables, entity).filter(pl.col(column).is_in(persons)).select("credit_code"))
+        codes.update(tied.get_column("credit_code").drop_nulls().to_list())
+    codes = sorted(codes)
+    return {
+        "person": matching(tables, "person", households),
+        "marriage": collect(lazy(tables, "marriage").filter(
+            pl.col("person_a_id").is_in(persons) | pl.col("person_b_id").is_in(persons))),
+        "company": collect(lazy(tables, "company").filter(pl.col("credit_code").is_in(codes))),
+        "shareholder": collect(lazy(tables, "shareholder").filter(pl.col("credit_code").is_in(codes))),
+    }
 
 
 class Relations:
     """Index of the registries the shared definitions read: person, marriage, company, shareholder.
 
-    Build once per truth computation (``Relations(tables)``) and ask per (person, date).
+    Build over a registry (the whole one, or ``registry_around``'s rows) and ask per (person, date).
     """
 
     def __init__(self, tables: dict[str, pl.DataFrame]) -> None:

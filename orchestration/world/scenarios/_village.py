@@ -243,9 +243,7 @@ def _hold(world: World, company: str, holder: str, ratio: float, start: dt.date,
 
 
 def person_party(world: World, person: str) -> Party:
-    # planted persons were added moments ago: searching from the end finds them at once
-    name = next(r["name"] for r in reversed(world.tables["person"]) if r["id_number"] == person)
-    return Party(person, "person", name)
+    return Party(person, "person", world.recent("person", "id_number", person)["name"])
 
 
 def party(world: World, person: str, via: str, d: dt.date, region_code: str) -> Party:

@@ -23,7 +23,8 @@ import polars as pl
 
 from orchestration.world.core import WORLD_END, WORLD_START, World
 from orchestration.world.scenarios._common import alerts_frame, param, planting_count
-from orchestration.world.scenarios._relations import Relations, Roster, rows_of, related_to_a_cadre
+from orchestration.world.scenarios._frames import collect, distinct, groups, lazy, matching
+from orchestration.world.scenarios._relations import Relations, Roster, registry_around, related_to_a_cadre
 from orchestration.world.scenarios._village import (
     DAY, PARTY_DECOYS, Party, amount, event_date, related_cadre_party, stranger, unrelated_party)
 
@@ -187,38 +188,61 @@ def plant(world: World) -> None:
 
 
 # =========================================================================== truth
-def tender_winners(tables: dict[str, pl.DataFrame]) -> dict[tuple[str, str], set[str]]:
-    """Winner(s) of every tender_project by (system, project_id): won bidders, else contract suppliers."""
+def tender_winners(tables: dict[str, pl.DataFrame | pl.LazyFrame],
+                   projects: pl.DataFrame) -> dict[tuple[str, str], set[str]]:
+    """Winner(s) of ``projects`` (a frame with _system_id and project_id) by (system, project_id):
+    won bidders, else contract suppliers."""
+    keys = projects.select("project_id", "_system_id")
     won: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for system, project, bidder, status in rows_of(tables, "bid", ["_system_id", "project_id", "bidder_code", "status"]):
+    for system, project, bidder, status in matching(
+            tables, "bid", keys, ["_system_id", "project_id", "bidder_code", "status"]).iter_rows():
         if status == "won" and bidder is not None:
             won[(system, project)].add(bidder)
     contracted: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for system, project, supplier in rows_of(tables, "contract", ["_system_id", "project_id", "supplier_code"]):
+    for system, project, supplier in matching(
+            tables, "contract", keys, ["_system_id", "project_id", "supplier_code"]).iter_rows():
         if supplier is not None:
             contracted[(system, project)].add(supplier)
     return {key: won.get(key) or contracted[key] for key in set(won) | set(contracted)}
 
 
-def truth(tables: dict[str, pl.DataFrame], params: dict) -> pl.DataFrame:
+def truth(tables: dict[str, pl.DataFrame | pl.LazyFrame], params: dict) -> pl.DataFrame:
     min_share = param(params, "min_share")
-    relations, roster = Relations(tables), Roster(tables)
+    fired: list[tuple[str, str, str]] = []
+    for villages in groups(distinct(tables, "village_cadre", "village_code")):  # no cadres, no alert
+        fired += _judge_villages(tables, villages, min_share)
+    return alerts_frame(MODEL, fired)
+
+
+def _judge_villages(tables: dict[str, pl.DataFrame | pl.LazyFrame], villages: list[str],
+                    min_share: float) -> list[tuple[str, str, str]]:
+    """SM01 over the records of ``villages``, with the cadres of those villages."""
+    of_group = pl.col("village_code").is_in(villages)
+    cadres = collect(lazy(tables, "village_cadre").filter(of_group))
+    projects = collect(lazy(tables, "village_project").filter(of_group).select(
+        "_system_id", "vproject_id", "village_code", "contractor_id", "approved_date"))
+    payments = collect(lazy(tables, "village_payment").filter(of_group & pl.col("category").is_in(PAID_CATEGORIES))
+                       .select("_system_id", "payment_id", "village_code", "payee_id", "pay_date"))
+    tenders = collect(lazy(tables, "tender_project").filter(pl.col("owner_code").is_in(villages))
+                      .select("_system_id", "project_id", "owner_code", "award_date"))
+    winners = tender_winners(tables, tenders)
+    parties = [*projects.get_column("contractor_id"), *payments.get_column("payee_id"),
+               *(w for found in winners.values() for w in found)]
+    roster = Roster({"village_cadre": cadres})
+    relations = Relations(registry_around(tables, cadres.get_column("id_number"), parties))
 
     def involved(party: str | None, village: str | None, d: dt.date | None) -> bool:
         return d is not None and village is not None and related_to_a_cadre(party, village, d, roster, relations, min_share)
 
     fired: list[tuple[str, str, str]] = []
-    for system, rid, village, contractor, d in rows_of(
-            tables, "village_project", ["_system_id", "vproject_id", "village_code", "contractor_id", "approved_date"]):
+    for system, rid, village, contractor, d in projects.iter_rows():
         if involved(contractor, village, d):
             fired.append((f"{system}:{rid}", "a", "red"))
-    for system, rid, village, payee, category, d in rows_of(
-            tables, "village_payment", ["_system_id", "payment_id", "village_code", "payee_id", "category", "pay_date"]):
-        if category in PAID_CATEGORIES and involved(payee, village, d):
+    for system, rid, village, payee, d in payments.iter_rows():
+        if involved(payee, village, d):
             fired.append((f"{system}:{rid}", "b", "red"))
-    winners = tender_winners(tables)
-    for system, rid, owner, d in rows_of(tables, "tender_project", ["_system_id", "project_id", "owner_code", "award_date"]):
+    for system, rid, owner, d in tenders.iter_rows():
         if d is not None and owner in roster.terms_by_village and \
                 any(involved(w, owner, d) for w in winners.get((system, rid), ())):
             fired.append((f"{system}:{rid}", "c", "red"))
-    return alerts_frame(MODEL, fired)
+    return fired

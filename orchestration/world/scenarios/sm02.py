@@ -30,7 +30,8 @@ import polars as pl
 
 from orchestration.world.core import WORLD_END, WORLD_START, World
 from orchestration.world.scenarios._common import alerts_frame, money, param, planting_count
-from orchestration.world.scenarios._relations import Relations, Roster, related_to_a_cadre, rows_of
+from orchestration.world.scenarios._frames import collect, distinct, groups, lazy, matching
+from orchestration.world.scenarios._relations import Relations, Roster, registry_around, related_to_a_cadre
 from orchestration.world.scenarios._village import (
     COMPANY_LOOKALIKES, DAY, NON_RELATIVES, VIAS, Party, amount, event_date, other_village, related_cadre_party,
     stranger, unrelated_party)
@@ -270,29 +271,48 @@ def _split_series(rows: list[tuple[dt.date, str, str, float]], window: int) -> l
     return series
 
 
-def truth(tables: dict[str, pl.DataFrame], params: dict) -> pl.DataFrame:
+def truth(tables: dict[str, pl.DataFrame | pl.LazyFrame], params: dict) -> pl.DataFrame:
     threshold, window = float(param(params, "tender_threshold")), int(param(params, "split_window_days"))
     min_share = param(params, "min_share")
-    relations, roster = Relations(tables), Roster(tables)
+    village = pl.col("village_code")
+    selections = [village.is_in(villages) for villages in groups(distinct(tables, "village_project", "village_code"))]
+    fired: list[tuple[str, str, str]] = []
+    for selection in [*selections, village.is_null()]:  # every row judged in the group of its project's village
+        fired += _judge_projects(tables, selection, threshold, window, min_share)
+    return alerts_frame(MODEL, fired)
+
+
+def _judge_projects(tables: dict[str, pl.DataFrame | pl.LazyFrame], selection: pl.Expr, threshold: float,
+                    window: int, min_share: float) -> list[tuple[str, str, str]]:
+    """SM02 over the village_project rows ``selection`` picks, with the procurements of its
+    labour_only projects; severities from the cadres of those projects' villages."""
+    projects = collect(lazy(tables, "village_project").filter(selection).select(
+        "_system_id", "vproject_id", "village_code", "kind", "contractor_id", "amount", "approved_date"))
+    labour = projects.filter(pl.col("kind") == "labour_only").select("vproject_id", "_system_id")
     procurements: dict[tuple[str, str], list[_Row]] = defaultdict(list)
-    for system, vid, supplier, value, d in rows_of(
-            tables, "village_procurement", ["_system_id", "vproject_id", "supplier_code", "amount", "purchase_date"]):
+    for system, vid, supplier, value, d in matching(
+            tables, "village_procurement", labour,
+            ["_system_id", "vproject_id", "supplier_code", "amount", "purchase_date"]).iter_rows():
         if vid is not None:
             procurements[(system, vid)].append(_Row(supplier, value, d))
-    fired: list[tuple[str, str, str]] = []
+    alerting: list[tuple[str, str, list[_Row], str | None]] = []   # key, branch, rows, village
     works: dict[tuple[str, str, str], list[tuple]] = defaultdict(list)
-    for system, vid, village, kind, contractor, value, d in rows_of(
-            tables, "village_project",
-            ["_system_id", "vproject_id", "village_code", "kind", "contractor_id", "amount", "approved_date"]):
+    for system, vid, village, kind, contractor, value, d in projects.iter_rows():
         if kind == "labour_only":
             rows = [_Row(contractor, value, d), *procurements.get((system, vid), ())]
             if _total(rows) >= threshold and all(r.value < threshold for r in rows if r.value is not None):
-                fired.append((f"{system}:{vid}", "a", _severity(rows, village, roster, relations, min_share)))
+                alerting.append((f"{system}:{vid}", "a", rows, village))
         elif kind == "works" and value is not None and value < threshold and d is not None and contractor is not None:
             works[(system, village, contractor)].append((d, vid, contractor, value))
     for (system, village, _), rows in works.items():
         for series in _split_series(sorted(rows, key=lambda r: (r[0], r[1])), window):
             parts = [_Row(contractor, value, d) for d, _, contractor, value in series]
             if len(parts) >= 2 and _total(parts) >= threshold:
-                fired.append((f"{system}:{series[0][1]}", "b", _severity(parts, village, roster, relations, min_share)))
-    return alerts_frame(MODEL, fired)
+                alerting.append((f"{system}:{series[0][1]}", "b", parts, village))
+    villages = sorted({v for *_, v in alerting if v is not None})
+    cadres = collect(lazy(tables, "village_cadre").filter(pl.col("village_code").is_in(villages)))
+    roster = Roster({"village_cadre": cadres})
+    relations = Relations(registry_around(tables, cadres.get_column("id_number"),
+                                          [r.party for *_, rows, _ in alerting for r in rows]))
+    return [(key, branch, _severity(rows, village, roster, relations, min_share))
+            for key, branch, rows, village in alerting]

@@ -26,7 +26,8 @@ import polars as pl
 
 from orchestration.world.core import World
 from orchestration.world.scenarios._common import alerts_frame, last_monthly_snapshot, new_org_code, planting_count
-from orchestration.world.scenarios._relations import held_at, rows_of
+from orchestration.world.scenarios._frames import collect, distinct, groups, lazy
+from orchestration.world.scenarios._relations import held_at
 from orchestration.world.scenarios._village import (
     DAY, Cadre, Party, amount, earlier, event_date, later, new_cadre, new_company, non_relative, other_village, person_party,
     relative)
@@ -58,26 +59,29 @@ def work_subsidy_branches(payment: Mapping, cadre_rows: Iterable[Mapping], offic
     return branches
 
 
-def _rows_by_person(tables: dict[str, pl.DataFrame], entity: str, columns: list[str]) -> dict[str, list[dict]]:
+def _rows_by_person(rows: pl.DataFrame) -> dict[str, list[dict]]:
     by_person: dict[str, list[dict]] = defaultdict(list)
-    for values in rows_of(tables, entity, columns):
-        row = dict(zip(columns, values))
+    for row in rows.iter_rows(named=True):
         by_person[row["id_number"]].append(row)
     return by_person
 
 
-def truth(tables: dict[str, pl.DataFrame], params: dict) -> pl.DataFrame:
-    cadres = _rows_by_person(tables, "village_cadre", ["id_number", "village_code", "term_start", "term_end", "salaried_from"])
-    officials = _rows_by_person(tables, "public_official", ["id_number", "start_date", "end_date"])
-    columns = ["_system_id", "payment_id", "village_code", "payee_id", "category", "pay_date"]
+def truth(tables: dict[str, pl.DataFrame | pl.LazyFrame], params: dict) -> pl.DataFrame:
+    village = pl.col("village_code")
+    selections = [village.is_in(villages) for villages in groups(distinct(tables, "village_payment", "village_code"))]
     fired = []
-    for values in rows_of(tables, "village_payment", columns):
-        payment = dict(zip(columns, values))
-        if payment["category"] != CATEGORY:
-            continue
-        payee = payment["payee_id"]
-        for branch in work_subsidy_branches(payment, cadres.get(payee, ()), officials.get(payee, ())):
-            fired.append((f"{payment['_system_id']}:{payment['payment_id']}", branch, "red"))
+    for selection in [*selections, village.is_null()]:  # payments by village, with their payees' rows
+        payments = collect(lazy(tables, "village_payment").filter(selection & (pl.col("category") == CATEGORY))
+                           .select("_system_id", "payment_id", "village_code", "payee_id", "category", "pay_date"))
+        payees = pl.col("id_number").is_in(payments.get_column("payee_id").drop_nulls().unique().to_list())
+        cadres = _rows_by_person(collect(lazy(tables, "village_cadre").filter(payees).select(
+            "id_number", "village_code", "term_start", "term_end", "salaried_from")))
+        officials = _rows_by_person(collect(lazy(tables, "public_official").filter(payees).select(
+            "id_number", "start_date", "end_date")))
+        for payment in payments.iter_rows(named=True):
+            payee = payment["payee_id"]
+            for branch in work_subsidy_branches(payment, cadres.get(payee, ()), officials.get(payee, ())):
+                fired.append((f"{payment['_system_id']}:{payment['payment_id']}", branch, "red"))
     return alerts_frame(MODEL, fired)
 
 
@@ -105,7 +109,7 @@ def _official(world: World, person: str, d: dt.date, *, start: dt.date | None = 
     region = region_code or person[:6]
     org_type = world.pick(["government", "government", "institution", "soe"])
     org_name = {"government": "镇人民政府", "institution": "农业技术推广中心", "soe": "城市建设投资集团有限公司"}[org_type]
-    name = next(r["name"] for r in reversed(world.tables["person"]) if r["id_number"] == person)
+    name = world.recent("person", "id_number", person)["name"]
     world.add("public_official", id_number=person, name=name, org_code=new_org_code(world, region), org_name=org_name,
               org_type=org_type, position=world.pick(["科员", "副主任", "干事", "站长"]),
               rank=world.pick(["一级科员", "四级主任科员", "专技十级"]), region_code=region,

@@ -33,17 +33,18 @@ from orchestration.world.core import World
 from orchestration.world.scenarios._common import (
     alerts_frame, money, month_first, month_from_number, month_last, param, planting_count, world_months,
 )
+from orchestration.world.scenarios._frames import collect, lazy
 
 MODEL_ID = "SM04"
 
 
 # =========================================================================== truth oracle
-def truth(tables: dict[str, pl.DataFrame], params: dict) -> pl.DataFrame:
+def truth(tables: dict[str, pl.DataFrame | pl.LazyFrame], params: dict) -> pl.DataFrame:
     spike = float(param(params, "spike_factor"))
-    yellow = _yellow_months(tables["drug_purchase"], spike, float(param(params, "min_quantity")))
+    yellow = _yellow_months(lazy(tables, "drug_purchase"), spike, float(param(params, "min_quantity")))
     fired = [(_key(h, g, m), "yellow", "yellow") for h, g, m in yellow]
     fired += [(_key(h, g, m) + "|" + person_ref(doctor), "red", "red")
-              for h, g, m, doctor in _red_doctors(tables["prescription"], yellow, spike,
+              for h, g, m, doctor in _red_doctors(lazy(tables, "prescription"), yellow, spike,
                                                   float(param(params, "doctor_share")))]
     return alerts_frame(MODEL_ID, fired)
 
@@ -52,16 +53,17 @@ def _key(hospital: str, drug: str, month_number: int) -> str:
     return f"{hospital}|{drug}|{month_from_number(month_number)}"
 
 
-def _monthly_quantities(df: pl.DataFrame, date_column: str, keys: list[str]) -> pl.DataFrame:
+def _monthly_quantities(rows: pl.LazyFrame, date_column: str, keys: list[str]) -> pl.DataFrame:
     """Sum of quantity per keys and running month number (``_month``) of ``date_column``."""
-    dated = df.filter(pl.col("hospital_code").is_not_null() & pl.col("drug_code").is_not_null()
-                      & pl.col(date_column).is_not_null())
+    dated = rows.filter(pl.col("hospital_code").is_not_null() & pl.col("drug_code").is_not_null()
+                        & pl.col(date_column).is_not_null())
     month = pl.col(date_column).dt.year().cast(pl.Int64) * 12 + pl.col(date_column).dt.month().cast(pl.Int64) - 1
-    return (dated.with_columns(_month=month)
-            .group_by([*keys, "_month"]).agg(pl.col("quantity").fill_null(0).sum().alias("quantity")))
+    return collect(dated.with_columns(_month=month)
+                   .group_by([*keys, "_month"]).agg(pl.col("quantity").fill_null(0).sum().alias("quantity"))
+                   .select(*keys, "_month", "quantity"))
 
 
-def _yellow_months(purchases: pl.DataFrame, spike: float, min_quantity: float) -> set[tuple[str, str, int]]:
+def _yellow_months(purchases: pl.LazyFrame, spike: float, min_quantity: float) -> set[tuple[str, str, int]]:
     """(H, G, month number) of every yellow month."""
     series: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
     for h, g, m, q in _monthly_quantities(purchases, "order_date", ["hospital_code", "drug_code"]).iter_rows():
@@ -79,12 +81,12 @@ def _yellow_months(purchases: pl.DataFrame, spike: float, min_quantity: float) -
     return yellow
 
 
-def _red_doctors(prescriptions: pl.DataFrame, yellow: set[tuple[str, str, int]], spike: float,
+def _red_doctors(prescriptions: pl.LazyFrame, yellow: set[tuple[str, str, int]], spike: float,
                  share: float) -> list[tuple[str, str, int, str]]:
     """(H, G, month number, doctor_id) of every doctor passing the share and spike tests in a yellow month."""
     pairs = pl.DataFrame(sorted({(h, g) for h, g, _ in yellow}), 
                          schema={"hospital_code": pl.Utf8, "drug_code": pl.Utf8}, orient="row")
-    relevant = prescriptions.join(pairs, on=["hospital_code", "drug_code"], how="semi")
+    relevant = prescriptions.join(pairs.lazy(), on=["hospital_code", "drug_code"], how="semi")
     per_doctor = _monthly_quantities(relevant, "rx_date", ["hospital_code", "drug_code", "doctor_id"])
     hospital_total: dict[tuple[str, str, int], int] = defaultdict(int)
     doctor_months: dict[tuple[str, str, str], dict[int, int]] = defaultdict(dict)

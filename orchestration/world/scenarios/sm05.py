@@ -29,28 +29,32 @@ from orchestration.world.scenarios._common import (
     DEFAULT_PARAMS, alerts_frame, month_add, month_first, month_last, month_of, new_org_code,
     new_tender_project, param, planting_count, world_months,
 )
+from orchestration.world.scenarios._frames import collect, lazy, matching, slices
 
 MODEL_ID = "SM05"
 
 
 # =========================================================================== truth oracle
-def truth(tables: dict[str, pl.DataFrame], params: dict) -> pl.DataFrame:
+def truth(tables: dict[str, pl.DataFrame | pl.LazyFrame], params: dict) -> pl.DataFrame:
     as_of: dt.date = (params or {}).get("as_of_date", WORLD_END)
     red_ratio = float(param(params, "red_ratio"))
-    days_present = _days_present(tables["site_attendance"])
-    fired = []
     columns = ["_system_id", "contract_id", "project_id", "technical_lead_id",
                "required_onsite_days_per_month", "sign_date", "end_date"]
-    for system, contract, project, lead, required, sign, end in tables["contract"].select(columns).iter_rows():
-        if lead is None or required is None or required <= 0 or sign is None:
-            continue
-        for month in whole_months(sign, end, as_of):
-            present = days_present.get((city_of_system(system), project, lead, month), 0)
-            key = f"{system}:{contract}|{month}"
-            if present < required:
-                fired.append((key, "yellow", "yellow"))
-            if present < red_ratio * required:
-                fired.append((key, "red", "red"))
+    contracts = collect(lazy(tables, "contract").select(columns))
+    fired = []
+    for group in slices(contracts):  # contracts in groups, with their leads' attendance
+        leads = group.select(pl.col("technical_lead_id").alias("id_number"), "project_id").drop_nulls()
+        days_present = _days_present(matching(tables, "site_attendance", leads))
+        for system, contract, project, lead, required, sign, end in group.iter_rows():
+            if lead is None or required is None or required <= 0 or sign is None:
+                continue
+            for month in whole_months(sign, end, as_of):
+                present = days_present.get((city_of_system(system), project, lead, month), 0)
+                key = f"{system}:{contract}|{month}"
+                if present < required:
+                    fired.append((key, "yellow", "yellow"))
+                if present < red_ratio * required:
+                    fired.append((key, "red", "red"))
     return alerts_frame(MODEL_ID, fired)
 
 
@@ -72,13 +76,13 @@ def whole_months(start: dt.date, end: dt.date | None, as_of: dt.date) -> list[st
 
 def _days_present(attendance: pl.DataFrame) -> dict[tuple[str, str, str, str], int]:
     """(city, project_id, id_number, 'YYYY-MM') -> number of distinct work_dates."""
-    counted = (attendance
-               .filter(pl.col("project_id").is_not_null() & pl.col("id_number").is_not_null()
-                       & pl.col("work_date").is_not_null())
-               .with_columns(city=pl.col("_system_id").str.split("_").list.last(),
-                             month=pl.col("work_date").dt.strftime("%Y-%m"))
-               .group_by(["city", "project_id", "id_number", "month"])
-               .agg(pl.col("work_date").n_unique().alias("days")))
+    counted = (
+        attendance
+        .filter(pl.col("project_id").is_not_null() & pl.col("id_number").is_not_null() & pl.col("work_date").is_not_null())
+        .with_columns(city=pl.col("_system_id").str.split("_").list.last(), month=pl.col("work_date").dt.strftime("%Y-%m"))
+        .group_by(["city", "project_id", "id_number", "month"])
+        .agg(pl.col("work_date").n_unique().alias("days"))
+        .select("city", "project_id", "id_number", "month", "days"))
     return {(c, p, i, m): d for c, p, i, m, d in counted.iter_rows()}
 
 

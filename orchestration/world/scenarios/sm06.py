@@ -25,7 +25,8 @@ from orchestration.world.scenarios._common import (
     alerts_frame, money, month_add, month_first, month_last, month_of, new_household, new_org_code,
     person_name, plant_situations, planting_count, world_months,
 )
-from orchestration.world.scenarios._relations import Relations
+from orchestration.world.scenarios._frames import collect, lazy, slices
+from orchestration.world.scenarios._relations import Relations, registry_around
 
 MODEL_ID = "SM06"
 CLAIM_COLUMNS = ["_system_id", "claim_id", "injured_id", "employer_code", "accident_date", "handler_id",
@@ -33,30 +34,32 @@ CLAIM_COLUMNS = ["_system_id", "claim_id", "injured_id", "employer_code", "accid
 
 
 # =========================================================================== truth oracle
-def truth(tables: dict[str, pl.DataFrame], params: dict) -> pl.DataFrame:
-    claims = tables["injury_claim"].select(CLAIM_COLUMNS)
-    contributed = _contribution_months(tables["insurance_contribution"], set(claims["injured_id"].drop_nulls()))
+def truth(tables: dict[str, pl.DataFrame | pl.LazyFrame], params: dict) -> pl.DataFrame:
+    claims = collect(lazy(tables, "injury_claim").select(CLAIM_COLUMNS))
     group_size = Counter(pair for pair in claims.select(["injured_id", "accident_date"]).iter_rows() if None not in pair)
-    relations = Relations(tables)
     fired = []
-    for system, claim, injured, employer, accident, handler, approved in claims.iter_rows():
-        key = f"{system}:{claim}"
-        if injured is not None and employer is not None and accident is not None:
-            month = month_of(accident)
-            if not any((injured, employer, month_add(month, -k)) in contributed for k in (0, 1, 2)):
-                fired.append((key, "a", "red"))
-        if injured is not None and handler is not None and (handler == injured or (
-                approved is not None and handler in relations.close_relatives(injured, approved))):
-            fired.append((key, "b", "red"))
-        if group_size.get((injured, accident), 0) >= 2:
-            fired.append((key, "c", "red"))
+    for group in slices(claims):  # claims in groups, with their injured persons' contributions and families
+        persons = group.get_column("injured_id").drop_nulls().unique().to_list()
+        contributed = _contribution_months(lazy(tables, "insurance_contribution"), persons)
+        relations = Relations(registry_around(tables, persons))
+        for system, claim, injured, employer, accident, handler, approved in group.iter_rows():
+            key = f"{system}:{claim}"
+            if injured is not None and employer is not None and accident is not None:
+                month = month_of(accident)
+                if not any((injured, employer, month_add(month, -k)) in contributed for k in (0, 1, 2)):
+                    fired.append((key, "a", "red"))
+            if injured is not None and handler is not None and (handler == injured or (
+                    approved is not None and handler in relations.close_relatives(injured, approved))):
+                fired.append((key, "b", "red"))
+            if group_size.get((injured, accident), 0) >= 2:
+                fired.append((key, "c", "red"))
     return alerts_frame(MODEL_ID, fired)
 
 
-def _contribution_months(contributions: pl.DataFrame, persons: set[str]) -> set[tuple[str, str, str]]:
+def _contribution_months(contributions: pl.LazyFrame, persons: list[str]) -> set[tuple[str, str, str]]:
     """(id_number, employer_code, 'YYYY-MM') of every contribution of the given persons."""
-    rows = contributions.filter(pl.col("id_number").is_in(list(persons)))
-    return set(rows.select(["id_number", "employer_code", "month"]).iter_rows())
+    rows = collect(contributions.filter(pl.col("id_number").is_in(persons)).select(["id_number", "employer_code", "month"]))
+    return set(rows.iter_rows())
 
 
 # =========================================================================== planting
@@ -199,8 +202,8 @@ class _Planter:
         region = w.pick(COUNTIES)
         accident, approved = self.accident(earliest=2, latest=10)
         person, employer = self.insured(region, accident)
-        if name in ("pair", "triple"):
-            claims = [self.claim(person, employer, accident, approved + dt.timedelta(days=k))
+        if name in ("pair", "triple"):  # approved a day apart, never after the world's last day (undelivered)
+            claims = [self.claim(person, employer, accident, min(approved + dt.timedelta(days=k), WORLD_END))
                       for k in range(2 if name == "pair" else 3)]
         elif name == "different_dates":
             claims = [self.claim(person, employer, accident, approved),

@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 
 import polars as pl
 
@@ -37,7 +38,8 @@ from orchestration.world.scenarios._common import (
     alerts_frame, money, month_add, month_first, month_last, new_household, new_org_code, param, person_name,
     plant_situations, planting_count, world_months,
 )
-from orchestration.world.scenarios._relations import Relations, held_during
+from orchestration.world.scenarios._frames import collect, distinct, groups, lazy, slices
+from orchestration.world.scenarios._relations import Relations, held_during, registry_around
 
 MODEL_ID = "SM07"
 MONTH_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -45,26 +47,27 @@ MONTH_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 # =========================================================================== truth oracle
 class _Registers:
-    """The registries SM07 reads, indexed by person (and company) for one truth computation."""
+    """The registries SM07 reads about some recipients, indexed by person (and company): their
+    deaths, households and, for every member, posts, salaried terms, vehicles and company ties."""
 
-    def __init__(self, tables: dict[str, pl.DataFrame]) -> None:
-        self.death: dict[str, dt.date] = {}
-        for person, died in tables["death"].select(["id_number", "death_date"]).iter_rows():
-            if person is not None and died is not None:
-                self.death[person] = min(died, self.death.get(person, died))
+    def __init__(self, tables: dict[str, pl.DataFrame | pl.LazyFrame], recipients: list[str]) -> None:
+        self.death = _deaths(tables, recipients)
+        households = registry_around(tables, recipients)["person"]
         self.household_of: dict[str, str] = {}
         self.members: dict[str, list[str]] = defaultdict(list)
-        for person, household in tables["person"].select(["id_number", "household_id"]).iter_rows():
+        for person, household in households.select(["id_number", "household_id"]).iter_rows():
             if person is not None and household is not None:
                 self.household_of[person] = household
                 self.members[household].append(person)
-        self.posts = _intervals(tables["public_official"], ["id_number", "start_date", "end_date"])
-        self.salaried_terms = _intervals(tables["village_cadre"],
-                                         ["id_number", "term_start", "term_end", "salaried_from"])
-        self.vehicles = _intervals(tables["vehicle"], ["owner_id", "registered_date", "value"])
-        companies = tables["company"].select(["credit_code", "established_date", "deregistered_date"])
+        members = sorted(set(recipients) | set(self.household_of))
+        self.posts = _intervals(_rows(tables, "public_official", ["id_number", "start_date", "end_date"], members))
+        self.salaried_terms = _intervals(_rows(tables, "village_cadre",
+                                               ["id_number", "term_start", "term_end", "salaried_from"], members))
+        self.vehicles = _intervals(_rows(tables, "vehicle", ["owner_id", "registered_date", "value"], members))
+        registry = registry_around(tables, members)  # the members' company ties and those companies' lives
+        companies = registry["company"].select(["credit_code", "established_date", "deregistered_date"])
         self.company_life = {code: (established, deregistered) for code, established, deregistered in companies.iter_rows()}
-        self.relations = Relations(tables)
+        self.relations = Relations(registry)
 
     def household(self, person: str) -> set[str]:
         household = self.household_of.get(person)
@@ -88,49 +91,70 @@ class _Registers:
         return {c for c in self.relations.companies_tied_during(persons, first, last, min_share) if in_business(c)}
 
 
-def _intervals(df: pl.DataFrame, columns: list[str]) -> dict[str, list[tuple]]:
-    """First column -> list of the remaining columns' tuples (rows with a null first column dropped)."""
+def _deaths(tables: dict[str, pl.DataFrame | pl.LazyFrame], persons: list[str]) -> dict[str, dt.date]:
+    """The earliest death_date of each of ``persons`` who has one."""
+    death: dict[str, dt.date] = {}
+    for person, died in _rows(tables, "death", ["id_number", "death_date"], persons):
+        if person is not None and died is not None:
+            death[person] = min(died, death.get(person, died))
+    return death
+
+
+def _rows(tables: dict[str, pl.DataFrame | pl.LazyFrame], entity: str, columns: list[str],
+          persons: list[str]) -> Iterable[tuple]:
+    """The columns of the entity's rows whose first column is one of ``persons``."""
+    return collect(lazy(tables, entity).filter(pl.col(columns[0]).is_in(persons)).select(columns)).iter_rows()
+
+
+def _intervals(rows: Iterable[tuple]) -> dict[str, list[tuple]]:
+    """First value -> list of the remaining values' tuples (rows with a null first value dropped)."""
     out: dict[str, list[tuple]] = defaultdict(list)
-    for person, *rest in df.select(columns).iter_rows():
+    for person, *rest in rows:
         if person is not None:
             out[person].append(tuple(rest))
     return out
 
 
-def truth(tables: dict[str, pl.DataFrame], params: dict) -> pl.DataFrame:
+def truth(tables: dict[str, pl.DataFrame | pl.LazyFrame], params: dict) -> pl.DataFrame:
     vehicle_value, min_share = float(param(params, "vehicle_value")), float(param(params, "min_share"))
-    reg = _Registers(tables)
-    subsidies = tables["subsidy_payment"].select(["_system_id", "subsidy_id", "recipient_id", "program",
-                                                  "region_code", "pay_month"])
-    regions_paid: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    for _, _, recipient, program, region, month in subsidies.iter_rows():
-        if None not in (recipient, program, region, month):
-            regions_paid[(recipient, program, month)].add(region)
+    subsidy_columns = ["_system_id", "subsidy_id", "recipient_id", "program", "region_code", "pay_month"]
     fired = []
-    for system, subsidy, recipient, program, _, month in subsidies.iter_rows():
-        if recipient is None or month is None or not MONTH_PATTERN.match(month):
-            continue
-        key, first, last = f"{system}:{subsidy}", month_first(month), month_last(month)
-        if _died_before(reg, recipient, first):
-            fired.append((key, "a", "red"))
-        household = reg.household(recipient)
-        if any(reg.official_or_salaried(p, first, last) for p in household):
-            fired.append((key, "b", "red"))
-        if any(reg.owns_costly_vehicle(p, last, vehicle_value) for p in household) or \
-                reg.company_ties(household, first, last, min_share):
-            fired.append((key, "c", "yellow"))
-        if len(regions_paid.get((recipient, program, month), ())) >= 2:
-            fired.append((key, "d", "red"))
-    for system, pension, recipient, month in tables["pension_payment"].select(
-            ["_system_id", "pension_id", "recipient_id", "pay_month"]).iter_rows():
-        if recipient is not None and month is not None and MONTH_PATTERN.match(month) \
-                and _died_before(reg, recipient, month_first(month)):
-            fired.append((f"{system}:{pension}", "a", "red"))
+    for recipients in groups(distinct(tables, "subsidy_payment", "recipient_id")):  # a recipient's payments together
+        reg = _Registers(tables, recipients)
+        subsidies = collect(lazy(tables, "subsidy_payment").filter(pl.col("recipient_id").is_in(recipients))
+                            .select(subsidy_columns))
+        regions_paid: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+        for _, _, recipient, program, region, month in subsidies.iter_rows():
+            if None not in (recipient, program, region, month):
+                regions_paid[(recipient, program, month)].add(region)
+        for system, subsidy, recipient, program, _, month in subsidies.iter_rows():
+            if month is None or not MONTH_PATTERN.match(month):
+                continue
+            key, first, last = f"{system}:{subsidy}", month_first(month), month_last(month)
+            if _died_before(reg.death, recipient, first):
+                fired.append((key, "a", "red"))
+            household = reg.household(recipient)
+            if any(reg.official_or_salaried(p, first, last) for p in household):
+                fired.append((key, "b", "red"))
+            if any(reg.owns_costly_vehicle(p, last, vehicle_value) for p in household) or \
+                    reg.company_ties(household, first, last, min_share):
+                fired.append((key, "c", "yellow"))
+            if len(regions_paid.get((recipient, program, month), ())) >= 2:
+                fired.append((key, "d", "red"))
+    # A pension alerts only when its recipient has a death row.
+    dead = distinct(tables, "death", "id_number")
+    pensions = collect(lazy(tables, "pension_payment").filter(pl.col("recipient_id").is_in(dead))
+                       .select(["_system_id", "pension_id", "recipient_id", "pay_month"]))
+    for group in slices(pensions):
+        death = _deaths(tables, group.get_column("recipient_id").unique().to_list())
+        for system, pension, recipient, month in group.iter_rows():
+            if month is not None and MONTH_PATTERN.match(month) and _died_before(death, recipient, month_first(month)):
+                fired.append((f"{system}:{pension}", "a", "red"))
     return alerts_frame(MODEL_ID, fired)
 
 
-def _died_before(reg: _Registers, person: str, first: dt.date) -> bool:
-    died = reg.death.get(person)
+def _died_before(death: dict[str, dt.date], person: str, first: dt.date) -> bool:
+    died = death.get(person)
     return died is not None and died < first
 
 
@@ -172,7 +196,7 @@ class _Planter:
 
     def region_of(self, person: str) -> str:
         """County of registration of a person planted a moment ago."""
-        return next(r["region_code"] for r in reversed(self.world.tables["person"]) if r["id_number"] == person)
+        return self.world.recent("person", "id_number", person)["region_code"]
 
     def pay(self, recipient: str, month: str, *, region: str | None = None, program: str | None = None) -> dict:
         w = self.world
@@ -195,7 +219,7 @@ class _Planter:
 
     def cadre(self, person: str, term_start: dt.date, salaried_from: dt.date | None) -> None:
         w = self.world
-        village = next(r["village_code"] for r in reversed(w.tables["person"]) if r["id_number"] == person)
+        village = w.recent("person", "id_number", person)["village_code"]
         w.add("village_cadre", id_number=person, name=person_name(w, person), village_code=village,
               role=w.pick(["member", "accountant", "cashier"]), term_start=term_start, term_end=None,
               salaried_from=salaried_from)

@@ -32,7 +32,8 @@ import polars as pl
 
 from orchestration.world.core import WORLD_END, WORLD_START, World
 from orchestration.world.scenarios._common import alerts_frame, money, param, planting_count
-from orchestration.world.scenarios._relations import Relations, Roster, related_to_a_cadre, rows_of
+from orchestration.world.scenarios._frames import collect, distinct, groups, lazy, matching
+from orchestration.world.scenarios._relations import Relations, Roster, registry_around, related_to_a_cadre
 from orchestration.world.scenarios._village import (
     COMPANY_LOOKALIKES, DAY, NON_RELATIVES, Party, event_date, isolated_village, related_cadre_party, stranger,
     unrelated_party)
@@ -89,15 +90,32 @@ def _below_market(lease: _Lease, comparables: dict, ratio: float) -> bool:
     return lease.rent_per_m2 < ratio * statistics.median(rents[lo:hi])
 
 
-def truth(tables: dict[str, pl.DataFrame], params: dict) -> pl.DataFrame:
+LEASE_COLUMNS = ["_system_id", "lease_id", "village_code", "asset_type", "area_m2", "lessee_id", "annual_rent",
+                 "start_date", "method", "previous_lease_id"]
+
+
+def truth(tables: dict[str, pl.DataFrame | pl.LazyFrame], params: dict) -> pl.DataFrame:
     ratio, min_share = float(param(params, "rent_ratio")), param(params, "min_share")
-    leases = [_Lease(*row) for row in rows_of(tables, "asset_lease", [
-        "_system_id", "lease_id", "village_code", "asset_type", "area_m2", "lessee_id", "annual_rent", "start_date",
-        "method", "previous_lease_id"])]
-    rent_by_id = {lease.key: lease.rent for lease in leases}
-    comparables = _comparables_index(leases)
-    relations, roster = Relations(tables), Roster(tables)
+    town = pl.col("village_code").str.slice(0, 9)
     fired = []
+    for towns in groups(distinct(tables, "asset_lease", town)):  # comparables are town-wide
+        leases = [_Lease(*row) for row in collect(lazy(tables, "asset_lease").filter(town.is_in(towns))
+                                                  .select(LEASE_COLUMNS)).iter_rows()]
+        fired += _judge_leases(tables, leases, ratio, min_share)
+    return alerts_frame(MODEL, fired)
+
+
+def _judge_leases(tables: dict[str, pl.DataFrame | pl.LazyFrame], leases: list[_Lease], ratio: float,
+                  min_share: float) -> list[tuple[str, str, str]]:
+    """SM08 over ``leases`` (every lease of some towns): previous leases wherever they are, the
+    cadres of the alerting leases' villages for their severity."""
+    comparables = _comparables_index(leases)
+    previous = pl.DataFrame([(lease.previous, lease.system) for lease in leases
+                             if lease.method == "renewal" and lease.previous is not None],
+                            schema={"lease_id": pl.Utf8, "_system_id": pl.Utf8}, orient="row")
+    rent_by_id = {f"{system}:{lease_id}": rent for system, lease_id, rent in matching(
+        tables, "asset_lease", previous, ["_system_id", "lease_id", "annual_rent"]).iter_rows()}
+    alerting: list[tuple[_Lease, list[str]]] = []
     for lease in leases:
         if lease.method not in JUDGED or not lease.measurable:
             continue
@@ -109,9 +127,16 @@ def truth(tables: dict[str, pl.DataFrame], params: dict) -> pl.DataFrame:
             if previous_rent is not None and lease.rent < previous_rent:
                 branches.append("b")
         if branches:
-            red = related_to_a_cadre(lease.lessee, lease.village, lease.start, roster, relations, min_share)
-            fired += [(lease.key, b, "red" if red else "yellow") for b in branches]
-    return alerts_frame(MODEL, fired)
+            alerting.append((lease, branches))
+    cadres = collect(lazy(tables, "village_cadre").filter(
+        pl.col("village_code").is_in(sorted({lease.village for lease, _ in alerting}))))
+    roster = Roster({"village_cadre": cadres})
+    relations = Relations(registry_around(tables, cadres.get_column("id_number"), [lease.lessee for lease, _ in alerting]))
+    fired = []
+    for lease, branches in alerting:
+        red = related_to_a_cadre(lease.lessee, lease.village, lease.start, roster, relations, min_share)
+        fired += [(lease.key, b, "red" if red else "yellow") for b in branches]
+    return fired
 
 
 # =========================================================================== planting

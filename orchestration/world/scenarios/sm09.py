@@ -21,16 +21,18 @@ Readings taken where the text leaves room:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Callable
 
 import polars as pl
 
-from orchestration.world.core import COUNTIES, WORLD_END, WORLD_START, World
+from orchestration.world.core import COUNTIES, WORLD_END, WORLD_START, KeySet, World
 from orchestration.world.scenarios._common import (
     alerts_frame, company_row, money, new_org_code, new_tender_project, planting_count,
 )
+from orchestration.world.scenarios._frames import collect, lazy, matching, slices
 
 MODEL_ID = "SM09"
 PLACEHOLDERS = frozenset({"", "0.0.0.0", "00:00:00:00:00:00", "unknown", "-"})
@@ -64,20 +66,23 @@ BID_FINGERPRINTS: dict[str, tuple[str, Callable]] = {  # branch -> (bid column, 
 }
 
 
-def truth(tables: dict[str, pl.DataFrame], params: dict) -> pl.DataFrame:
-    companies = {code: (_text(rep), normal_phone(phone)) for code, rep, phone
-                 in tables["company"].select(["credit_code", "legal_rep_id", "phone"]).iter_rows()}
-    projects = set(tables["tender_project"].select(["_system_id", "project_id"]).iter_rows())
-    bids_of: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for bid in tables["bid"].iter_rows(named=True):
-        project = (bid["_system_id"], bid["project_id"])
-        if project in projects and _text(bid["bidder_code"]):
-            bids_of[project].append(bid)
+def truth(tables: dict[str, pl.DataFrame | pl.LazyFrame], params: dict) -> pl.DataFrame:
+    projects = collect(lazy(tables, "tender_project").select("_system_id", "project_id").unique(maintain_order=True))
     fired = []
-    for (system, project_id), bids in bids_of.items():
-        if len({b["bidder_code"] for b in bids}) < 2:
-            continue
-        fired += [(f"{system}:{project_id}", branch, "red") for branch in shared_branches(bids, companies)]
+    for group in slices(projects):  # projects in groups, with their bids and bidders
+        bids = matching(tables, "bid", group.select("project_id", "_system_id"))
+        bidders = bids.get_column("bidder_code").drop_nulls().unique().to_list()
+        companies = {code: (_text(rep), normal_phone(phone)) for code, rep, phone in collect(
+            lazy(tables, "company").filter(pl.col("credit_code").is_in(bidders))
+            .select(["credit_code", "legal_rep_id", "phone"])).iter_rows()}
+        bids_of: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        for bid in bids.iter_rows(named=True):
+            if _text(bid["bidder_code"]):
+                bids_of[(bid["_system_id"], bid["project_id"])].append(bid)
+        for (system, project_id), found in bids_of.items():
+            if len({b["bidder_code"] for b in found}) < 2:
+                continue
+            fired += [(f"{system}:{project_id}", branch, "red") for branch in shared_branches(found, companies)]
     return alerts_frame(MODEL_ID, fired)
 
 
@@ -119,18 +124,23 @@ PLACEHOLDER_PAIRS = {"client_ip": ("0.0.0.0", "0.0.0.0"), "client_mac": ("00:00:
                      "legal_rep": (None, None)}
 
 
+def _key(value: object) -> int:
+    """A fingerprint value as a 64-bit key (a deterministic digest: two values sharing one only
+    make ``fresh`` draw again)."""
+    return int.from_bytes(hashlib.blake2b(repr(value).encode(), digest_size=8).digest(), "little", signed=True)
+
+
 class _Planter:
     def __init__(self, world: World) -> None:
         self.world = world
         self.owners: dict[str, str] = {}
-        self.issued: set = set()  # every fingerprint value handed out, so fresh ones never collide
+        self.issued = KeySet()  # every fingerprint value handed out (``_key``), so fresh ones never collide
 
     # ------------------------------------------------------------------ fresh values
     def fresh(self, make: Callable[[], object]) -> object:
         while True:
             value = make()
-            if value not in self.issued:
-                self.issued.add(value)
+            if self.issued.add(_key(value)):
                 return value
 
     def ip(self) -> str:
@@ -269,9 +279,7 @@ class _Planter:
         else:
             alphabet = "0123456789abcdef" if branch == "client_mac" else "0123456789"
             candidates = [value[:-1] + c for c in alphabet if c != value[-1]]
-        fresh = next(c for c in candidates if c not in self.issued)
-        self.issued.add(fresh)
-        return fresh
+        return next(c for c in candidates if self.issued.add(_key(c)))
 
 
 def plant(world: World) -> None:

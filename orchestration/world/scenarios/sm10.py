@@ -25,31 +25,37 @@ from orchestration.world.scenarios._common import (
     alerts_frame, last_monthly_snapshot, money, new_household, new_org_code, new_tender_project, param, person_name,
     planting_count,
 )
-from orchestration.world.scenarios._relations import Relations, held_at
+from orchestration.world.scenarios._frames import collect, lazy, slices
+from orchestration.world.scenarios._relations import Relations, held_at, registry_around
+from orchestration.world.scenarios.sm01 import tender_winners
 
 MODEL_ID = "SM10"
 
 
 # =========================================================================== truth oracle
-def truth(tables: dict[str, pl.DataFrame], params: dict) -> pl.DataFrame:
+def truth(tables: dict[str, pl.DataFrame | pl.LazyFrame], params: dict) -> pl.DataFrame:
     min_share = float(param(params, "min_share"))
-    relations = Relations(tables)
-    officials = _officials_by_org(tables["public_official"])
-    winners = _winners(tables["bid"], tables["contract"])
+    projects = collect(lazy(tables, "tender_project")
+                       .filter((pl.col("owner_type") == "org") & pl.col("award_date").is_not_null())
+                       .select(["_system_id", "project_id", "owner_code", "award_date"]))
     fired = []
-    projects = tables["tender_project"].filter((pl.col("owner_type") == "org") & pl.col("award_date").is_not_null())
-    for system, project_id, owner, award in projects.select(
-            ["_system_id", "project_id", "owner_code", "award_date"]).iter_rows():
-        in_post = [p for p, start, end in officials.get(owner, ()) if held_at(start, end, award)]
-        if not in_post:
-            continue
-        tied = set().union(*(relations.persons_tied(winner, award, min_share)
-                             for winner in winners.get((system, project_id), ())))
-        key = f"{system}:{project_id}"
-        if any(p in tied for p in in_post):
-            fired.append((key, "official", "red"))
-        if any(not tied.isdisjoint(relations.close_relatives(p, award)) for p in in_post):
-            fired.append((key, "relative", "red"))
+    for group in slices(projects):  # projects in groups, with their owners' officials and their winners
+        owners = group.get_column("owner_code").drop_nulls().unique().to_list()
+        officials = _officials_by_org(collect(lazy(tables, "public_official").filter(pl.col("org_code").is_in(owners))))
+        winners = tender_winners(tables, group)
+        staff = [p for posts in officials.values() for p, _, _ in posts]
+        relations = Relations(registry_around(tables, staff, [w for found in winners.values() for w in found]))
+        for system, project_id, owner, award in group.iter_rows():
+            in_post = [p for p, start, end in officials.get(owner, ()) if held_at(start, end, award)]
+            if not in_post:
+                continue
+            tied = set().union(*(relations.persons_tied(winner, award, min_share)
+                                 for winner in winners.get((system, project_id), ())))
+            key = f"{system}:{project_id}"
+            if any(p in tied for p in in_post):
+                fired.append((key, "official", "red"))
+            if any(not tied.isdisjoint(relations.close_relatives(p, award)) for p in in_post):
+                fired.append((key, "relative", "red"))
     return alerts_frame(MODEL_ID, fired)
 
 
@@ -59,20 +65,6 @@ def _officials_by_org(officials: pl.DataFrame) -> dict[str, list[tuple[str, dt.d
         if person is not None and org is not None:
             out[org].append((person, start, end))
     return out
-
-
-def _winners(bids: pl.DataFrame, contracts: pl.DataFrame) -> dict[tuple[str, str], set[str]]:
-    """(system, project_id) -> winners: bidders of its won bids, else its contracts' suppliers."""
-    won: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for system, project, bidder in bids.filter(pl.col("status") == "won").select(
-            ["_system_id", "project_id", "bidder_code"]).iter_rows():
-        if bidder is not None:
-            won[(system, project)].add(bidder)
-    suppliers: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for system, project, supplier in contracts.select(["_system_id", "project_id", "supplier_code"]).iter_rows():
-        if supplier is not None:
-            suppliers[(system, project)].add(supplier)
-    return {project: won.get(project) or suppliers[project] for project in won.keys() | suppliers.keys()}
 
 
 # =========================================================================== planting
