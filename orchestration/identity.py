@@ -127,8 +127,10 @@ _ID_SHAPED = re.compile(r"(?<![0-9A-Za-z])(?<!\d\.)(\d{17}[\dXx]|\d{15})(?![0-9A
 def id_numbers_in(text: str) -> list[str]:
     """The id numbers written anywhere in ``text``, in any spelling (full-width, spaced, lowercase
     x, legacy 15 digits): id-shaped runs that normalise to a number with the right check
-    character, a province code (11-65) and a real birth date. An all-digit credit code fails at
-    least one of these. The no-raw-identity gate and its tests scan published tables with it."""
+    character, a province code (11-65) and a real birth date of a living person's era (1850-2099).
+    An all-digit credit code fails at least one of these; so does an organisation code such as
+    113302050006012014, whose "birth date" would fall in the year 500 (an SF 1 run's gate once
+    held back every alert on it). The no-raw-identity gate and its tests scan published tables with it."""
     import datetime as dt
 
     found = []
@@ -137,8 +139,10 @@ def id_numbers_in(text: str) -> list[str]:
         if not id_number_is_valid(ident) or not 11 <= int(ident[:2]) <= 65:
             continue
         try:
-            dt.date(int(ident[6:10]), int(ident[10:12]), int(ident[12:14]))
+            born = dt.date(int(ident[6:10]), int(ident[10:12]), int(ident[12:14]))
         except ValueError:
+            continue
+        if not 1850 <= born.year <= 2099:
             continue
         found.append(match.group(1))
     return found

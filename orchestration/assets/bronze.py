@@ -66,18 +66,21 @@ def _bronze_kind(kind: str, contracts: list[Contract]) -> dg.AssetsDefinition:
         retry_policy=INGEST_RETRY,
     )
     def ingest_kind(context: dg.AssetExecutionContext):
-        from orchestration.ingest import ingest_system  # heavy readers load only when a run ingests
+        from orchestration.ingest import SharedWrites, ingest_system  # heavy readers load only when a run ingests
+        from orchestration.ingest.landing import latest_landed_date
         from orchestration.ingest.system import TableSummary
 
         lake = lake_dir()
         checks = context.selected_asset_check_keys
         selected = context.selected_asset_keys
+        as_of = latest_landed_date(lake)
+        shared = SharedWrites(lake)  # the kind's quarantine and ledger rows: one commit each, at the end
         for contract in contracts:
             keys = [k for k in system_keys(contract) if k in selected]
             if not keys:
                 continue
             with phase("ingestion", contract.system_id):
-                result = ingest_system(contract, lake, log=context.log.info,
+                result = ingest_system(contract, lake, log=context.log.info, as_of=as_of, shared=shared,
                                        batch_dates=requested_batch_dates(context.run.tags, lake, contract.system_id))
             for warning in result.warnings:
                 context.log.warning(warning)
@@ -99,6 +102,8 @@ def _bronze_kind(kind: str, contracts: list[Contract]) -> dg.AssetsDefinition:
                                               severity=dg.AssetCheckSeverity.WARN, description=result.stale,
                                               metadata={"latest_batch": str(result.latest_batch),
                                                         "freshness_days": contract.delivery.freshness_days})
+        with phase("ingestion", f"{kind}: quarantine and ledger"):
+            shared.commit()
 
     return ingest_kind
 

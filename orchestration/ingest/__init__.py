@@ -11,11 +11,11 @@ Modules, in the order data walks through them:
 """
 from orchestration.ingest.ledger import ledger_frame, pending_batches, unreconciled_files
 from orchestration.ingest.quarantine import ReplayResult, quarantine_counts, quarantine_frame, replay_quarantine
-from orchestration.ingest.system import (FileOutcome, SystemIngestResult, TableSummary, ensure_tables, freshness,
-                                         ingest_system)
+from orchestration.ingest.system import (FileOutcome, SharedWrites, SystemIngestResult, TableSummary, ensure_tables,
+                                         freshness, ingest_system)
 
 __all__ = [
-    "FileOutcome", "ReplayResult", "SystemIngestResult", "TableSummary", "ensure_tables", "freshness",
+    "FileOutcome", "ReplayResult", "SharedWrites", "SystemIngestResult", "TableSummary", "ensure_tables", "freshness",
     "ingest_system", "ledger_frame", "pending_batches", "quarantine_counts", "quarantine_frame",
     "replay_quarantine", "unreconciled_files",
 ]

@@ -3,7 +3,10 @@
 One call handles any number of batch dates with one Delta commit per bronze table, one for the
 quarantine and one for the ledger (the initial load of 31 batch dates is one run, not 31). The
 ledger is written last: a run that dies half-way leaves its batches pending, and the next run
-replaces them whole.
+replaces them whole. Callers that ingest many systems in a row (a bronze asset per kind) pass a
+``SharedWrites``: the quarantine and ledger rows of all of them are then committed together at
+its ``commit()`` — two commits per kind instead of two per system, which is most of a daily
+run's ingestion cost — and still after every bronze table they account for.
 """
 from __future__ import annotations
 
@@ -139,6 +142,36 @@ class _Run:
     quarantine: list[pl.DataFrame] = field(default_factory=list)
 
 
+@dataclass
+class SharedWrites:
+    """Quarantine and ledger rows of several ingest calls, committed together (see the module doc)."""
+
+    lake: Path
+    predicates: list[str] = field(default_factory=list)
+    quarantine: list[pl.DataFrame] = field(default_factory=list)
+    ledger: list[pl.DataFrame] = field(default_factory=list)
+
+    flush_rows: int = 500_000   # quarantined rows held before an early commit (they carry raw lines)
+
+    def add(self, predicate: str, quarantined: pl.DataFrame, ledger: pl.DataFrame) -> None:
+        """A system's rows, once its bronze tables are written."""
+        self.predicates.append(predicate)
+        self.quarantine.append(quarantined)
+        self.ledger.append(ledger)
+        if sum(f.height for f in self.quarantine) >= self.flush_rows:
+            self.commit()
+
+    def commit(self) -> None:
+        """Replace what quarantine and ledger held for every added (system, batch dates); one commit each."""
+        if not self.predicates:
+            return
+        where = " OR ".join(f"({p})" for p in self.predicates)
+        zones = Zones(self.lake)
+        replace_rows(zones.quarantine, QUARANTINE, pl.concat(self.quarantine, how="vertical_relaxed"), where)
+        replace_rows(zones.ledger, LEDGER, pl.concat(self.ledger, how="vertical_relaxed"), where)
+        self.predicates, self.quarantine, self.ledger = [], [], []
+
+
 def ensure_tables(contract: Contract, lake: Path) -> None:
     """Every bronze table of the contract, the quarantine and the ledger exist (empty if new)."""
     zones = Zones(lake)
@@ -167,12 +200,14 @@ def table_for(contract: Contract, file_name: str) -> tuple[str | None, list[str]
 
 
 def ingest_system(contract: Contract, lake: Path, *, batch_dates: list[dt.date] | None = None,
-                  force: bool = False, log: Log | None = None, as_of: dt.date | None = None) -> SystemIngestResult:
+                  force: bool = False, log: Log | None = None, as_of: dt.date | None = None,
+                  shared: SharedWrites | None = None) -> SystemIngestResult:
     """Ingest the system's landed batches: by default those new or changed since the ledger saw them.
 
     ``batch_dates`` ingests exactly those dates; ``force`` re-ingests every landed batch. Each
     ingested batch replaces what bronze, quarantine and ledger held for its date. ``as_of`` is the
-    day freshness is judged on (default: the newest batch date landed for any system).
+    day freshness is judged on (default: the newest batch date landed for any system). With
+    ``shared``, quarantine and ledger rows wait for ``shared.commit()``.
     """
     lake = Path(lake)
     log = log or (lambda _msg: None)
@@ -186,7 +221,7 @@ def ingest_system(contract: Contract, lake: Path, *, batch_dates: list[dt.date] 
         first, last = selected[0].batch_date, selected[-1].batch_date
         log(f"{sid}: ingesting {len(selected)} batch(es) {first}" + (f" … {last}" if last != first else ""))
         run = _Run(contract, lake, manifest_records(lake, sid), dt.datetime.now(dt.timezone.utc), log, warnings)
-        _write(run, selected)
+        _write(run, selected, shared)
         result.files = run.outcomes
     result.stale = freshness(contract, lake, as_of or latest_landed_date(lake) or dt.date.today())
     if result.stale:
@@ -207,8 +242,8 @@ def _select(batches: list[Batch], lake: Path, sid: str, batch_dates: list[dt.dat
     return list(batches) if force else changed_batches(batches, lake, sid)
 
 
-def _write(run: _Run, selected: list[Batch]) -> None:
-    """Bronze (one commit per table), then quarantine, then ledger (one commit each)."""
+def _write(run: _Run, selected: list[Batch], shared: SharedWrites | None) -> None:
+    """Bronze (one commit per table), then quarantine, then ledger (one commit each, or in ``shared``)."""
     sid = run.contract.system_id
     dates = [b.batch_date for b in selected]
     by_table: dict[str | None, list[tuple[Batch, LandedFile]]] = {}
@@ -228,8 +263,11 @@ def _write(run: _Run, selected: list[Batch]) -> None:
 
     where = f"system_id = {sql_text(sid)} AND {in_dates('batch_date', dates)}"
     quarantined = pl.concat([pl.DataFrame(schema=QUARANTINE), *run.quarantine], how="vertical_relaxed")
-    replace_rows(Zones(run.lake).quarantine, QUARANTINE, quarantined, where)
-    replace_rows(Zones(run.lake).ledger, LEDGER, _ledger_rows(run), where)
+    if shared is not None:
+        shared.add(where, quarantined, _ledger_rows(run))
+    else:
+        replace_rows(Zones(run.lake).quarantine, QUARANTINE, quarantined, where)
+        replace_rows(Zones(run.lake).ledger, LEDGER, _ledger_rows(run), where)
     done = run.outcomes
     run.log(f"{sid}: {len(done)} file(s): {sum(o.rows_bronze for o in done)} rows to bronze, "
             f"{sum(o.rows_quarantined for o in done)} quarantined")

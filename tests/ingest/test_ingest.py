@@ -15,7 +15,8 @@ import xlsxwriter
 from deltalake import DeltaTable
 from ingest_helpers import DAY, HEADER, SYSTEM, bronze, contract_doc, csv_text, land, payment_table, write_contract
 
-from orchestration.ingest import freshness, ingest_system, ledger_frame, pending_batches, quarantine_frame
+from orchestration.ingest import (SharedWrites, freshness, ingest_system, ledger_frame, pending_batches,
+                                  quarantine_frame)
 
 ROWS = [  # payment_id, village_code, payee id, payee name, fen, pay date, category
     ["P1", "330102001001", "330102198001011234", "张三", "12345", "20261001", "务工补贴"],
@@ -322,6 +323,30 @@ def test_initial_load_of_many_batches_is_one_commit_per_table(contract, lake):
     versions = {name: DeltaTable(str(lake / name)).version() for name in
                 (f"bronze/{SYSTEM}/village_payment", "quarantine", "ledger")}
     assert versions == {f"bronze/{SYSTEM}/village_payment": 1, "quarantine": 1, "ledger": 1}   # create + one write
+
+
+def test_systems_ingested_together_share_one_quarantine_and_one_ledger_commit(tmp_path, lake):
+    """A bronze asset ingests a whole kind with SharedWrites: the shared tables get one commit at
+    the end, holding what separate calls would have written, and nothing before it."""
+    second = contract_doc()
+    second["system_id"] = "village_finance_330103"
+    contracts = [write_contract(tmp_path / "a", contract_doc()), write_contract(tmp_path / "b", second)]
+    for c in contracts:
+        land(lake, "zfmx.csv", csv_text(",".join(ROWS[0]), "bad,row"), system=c.system_id)
+    shared = SharedWrites(lake)
+    results = [ingest_system(c, lake, shared=shared) for c in contracts]
+    assert ledger_frame(lake, SYSTEM).height == 0 and quarantine_frame(lake, SYSTEM).height == 0
+    shared.commit()
+    for c, result in zip(contracts, results):
+        ledger = ledger_frame(lake, c.system_id)
+        assert ledger.height == 1 and ledger["reconciled"].all() and result.reconciled
+        assert quarantine_frame(lake, c.system_id)["source_row"].to_list() == [3]   # line 3: after the header
+    assert {n: DeltaTable(str(lake / n)).version() for n in ("quarantine", "ledger")} == {"quarantine": 1, "ledger": 1}
+    shared.commit()  # nothing pending: no commit
+    assert DeltaTable(str(lake / "ledger")).version() == 1
+    ingest_system(contracts[0], lake, batch_dates=[DAY], shared=shared)   # a re-ingest replaces, never duplicates
+    shared.commit()
+    assert ledger_frame(lake, SYSTEM).height == 1 and quarantine_frame(lake, SYSTEM).height == 1
 
 
 def test_mapping_versions_apply_by_batch_date(tmp_path, lake):

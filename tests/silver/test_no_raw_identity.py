@@ -24,7 +24,8 @@ def test_the_scanner_finds_every_spelling():
     assert all(id_numbers_in(s) for s in spellings)
     not_ids = ["91330102000123457F", "913301020001234570", "a" * 10 + "330120196304040040" + "b",
                "2026-10-15", "330102001001", "12345678.90",
-               "3.142139871223395", '{"median_rent_per_m2":3.142139871223395}']
+               "3.142139871223395", '{"median_rent_per_m2":3.142139871223395}',
+               "official_roster_330000:e979|113302050006012014|2020-12-24"]   # an org code, born in the year 500
     assert not any(id_numbers_in(s) for s in not_ids)
 
 

@@ -1,0 +1,190 @@
+"""The whole pipeline at one scale: a full build, then one new day of batches, then a full rebuild.
+
+    .venv/bin/python bench/end_to_end.py --scale 1 --lake /tmp/powertrace-e2e-sf1 [--record]
+
+Generates the world at that scale when the lake has no landing yet (`df` first: SF 1 lands about
+1.7 GiB, SF 10 about 17 GiB, and the lake's bronze, warehouse and published tables take as much
+again), then, each time as `powertrace run` in its own process on a private Dagster instance:
+1. full build: every batch but the world's last day, from an empty lake (bronze to publication);
+2. increment: the last day's batches land and `powertrace run` runs again: the daily run
+   (target: under 10% of the full build);
+3. full rebuild (unless --no-verify): every batch from an empty lake; its published alerts must
+   equal the increment's in (model_id, primary_key, severity, rule_branch) — the benchmark
+   fails otherwise.
+Reports per run the wall time, the peak memory of the whole process tree (sampled every 0.2 s
+from /proc) and the slowest Dagster steps; the gate step's share of the full build (issue 5's
+gate share, target under 25%). With --record, writes the section "End to end, SF <scale>".
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from bench.results import record  # noqa: E402
+
+DATA_ZONES = ("bronze", "quarantine", "ledger", "warehouse.duckdb", "warehouse.duckdb.wal", "gates", "published",
+              "publications", "restricted")
+ALERT_KEY = ["model_id", "primary_key", "severity", "rule_branch"]
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def tree_rss(root: int) -> int:
+    """Resident bytes of ``root`` and all its descendants, from /proc."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()
+            parents[int(entry.name)] = int(fields[1])
+            rss[int(entry.name)] = int(fields[21]) * PAGE
+        except (OSError, ValueError, IndexError):
+            continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def measured_run(powertrace: str, lake: Path, env: dict) -> tuple[float, int]:
+    """`powertrace run` on ``lake``: wall seconds and the process tree's peak resident bytes."""
+    log = lake.parent / f"{lake.name}-run.log"
+    started = time.monotonic()
+    with log.open("a") as out:
+        child = subprocess.Popen([powertrace, "--lake", str(lake), "run"], env=env, stdout=out,
+                                 stderr=subprocess.STDOUT)
+        peak = 0
+        stop = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not stop.wait(0.2):
+                peak = max(peak, tree_rss(child.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        code = child.wait()
+        stop.set()
+        sampler.join()
+    wall = time.monotonic() - started
+    if code:
+        raise SystemExit(f"powertrace run failed (exit {code}); its output is in {log}")
+    return wall, peak
+
+
+def last_run_steps(home: Path) -> tuple[float, dict[str, float]]:
+    """Dagster's own duration of the instance's last run and its steps' durations."""
+    from dagster import DagsterInstance
+
+    with DagsterInstance.from_config(str(home)) as instance:
+        run = instance.get_runs(limit=1)[0]
+        stats = instance.get_run_stats(run.run_id)
+        steps = {s.step_key: s.end_time - s.start_time for s in instance.get_run_step_stats(run.run_id)
+                 if s.end_time and s.start_time}
+    return stats.end_time - stats.start_time, steps
+
+
+def reset(lake: Path, home: Path) -> None:
+    """An empty lake but for landing and truth, and a fresh Dagster instance."""
+    for zone in DATA_ZONES:
+        path = lake / zone
+        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def hold_back_last_day(lake: Path, held: Path) -> str:
+    """Move every batch folder of the world's last day out of landing; the day's date."""
+    last = max(p.name for p in (lake / "landing").glob("*/*") if p.is_dir())
+    for folder in sorted((lake / "landing").glob(f"*/{last}")):
+        (held / folder.parent.name).mkdir(parents=True, exist_ok=True)
+        folder.rename(held / folder.parent.name / last)
+    return last
+
+
+def land_held_day(lake: Path, held: Path) -> None:
+    for folder in sorted(held.glob("*/*")):
+        folder.rename(lake / "landing" / folder.parent.name / folder.name)
+    shutil.rmtree(held, ignore_errors=True)
+
+
+def published_alerts(lake: Path):
+    import polars as pl
+
+    return pl.read_delta(str(lake / "published" / "alerts")).select(ALERT_KEY).sort(ALERT_KEY)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--lake", type=Path, required=True)
+    parser.add_argument("--no-verify", action="store_true", help="skip the full rebuild that checks the increment")
+    parser.add_argument("--record", action="store_true", help="write the figures into bench/RESULTS.md")
+    args = parser.parse_args()
+    lake = args.lake.resolve()
+    powertrace = str(Path(sys.executable).with_name("powertrace"))
+    home, held = lake.parent / f"{lake.name}-dagster", lake.parent / f"{lake.name}-held-day"
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    land_held_day(lake, held)  # an interrupted earlier run may have left the day out
+    generated = ""
+    if not (lake / "landing").is_dir():
+        started = time.monotonic()
+        subprocess.run([powertrace, "--lake", str(lake), "generate", "--scale", str(args.scale), "--seed",
+                        str(args.seed), "--no-progress"], check=True)
+        generated = f"generated the world in {time.monotonic() - started:.0f} s; "
+    landing_gib = sum(p.stat().st_size for p in (lake / "landing").rglob("*") if p.is_file()) / 2**30
+
+    reset(lake, home)
+    day = hold_back_last_day(lake, held)
+    full_wall, full_peak = measured_run(powertrace, lake, env)
+    full_run, full_steps = last_run_steps(home)
+    print(f"full build: {full_wall:.0f} s, peak {full_peak / 2**30:.2f} GiB", flush=True)
+    land_held_day(lake, held)
+    day_wall, day_peak = measured_run(powertrace, lake, env)
+    day_run, day_steps = last_run_steps(home)
+    print(f"increment ({day}): {day_wall:.0f} s, peak {day_peak / 2**30:.2f} GiB", flush=True)
+    lake_gib = sum(p.stat().st_size for p in lake.rglob("*") if p.is_file()) / 2**30
+
+    gates = full_steps.get("quality_gates", 0.0)
+    lines = [f"full build (all batches but {day}):    {full_wall:8.1f} s wall, peak memory {full_peak / 2**30:5.2f} GiB",
+             f"one-day increment ({day}):        {day_wall:8.1f} s wall, peak memory {day_peak / 2**30:5.2f} GiB",
+             f"increment / full build:                {day_wall / full_wall:8.1%}   (target < 10%)",
+             f"gate step share of the full build:     {gates / full_run:8.1%}   "
+             f"(quality_gates {gates:.1f} s of the Dagster run's {full_run:.1f} s; target < 25%)"]
+    if not args.no_verify:
+        expected = published_alerts(lake)
+        reset(lake, home)
+        rebuild_wall, rebuild_peak = measured_run(powertrace, lake, env)
+        rebuilt = published_alerts(lake)
+        same = expected.equals(rebuilt)
+        lines.append(f"full rebuild over the same data:       {rebuild_wall:8.1f} s wall, peak memory "
+                     f"{rebuild_peak / 2**30:5.2f} GiB; alerts equal the increment's: {same} ({rebuilt.height:,} alerts)")
+    lines.append(f"disk: landing {landing_gib:.2f} GiB, whole lake after the increment {lake_gib:.2f} GiB")
+    for title, steps in (("full build", full_steps), ("increment", day_steps)):
+        lines.append(f"slowest Dagster steps, {title}:")
+        lines += [f"  {k:<40} {v:8.1f} s" for k, v in sorted(steps.items(), key=lambda kv: -kv[1])[:6]]
+    print("\n".join(lines))
+    if args.record:
+        record(f"End to end, SF {args.scale:g}",
+               f"SF {args.scale:g}, seed {args.seed}; {generated}each run is `powertrace run` in its own process",
+               lines, command=f"python bench/end_to_end.py --scale {args.scale:g} --lake <dir> --record")
+    if not args.no_verify and not same:
+        raise SystemExit("the increment's alerts differ from the full rebuild's")
+
+
+if __name__ == "__main__":
+    main()
