@@ -37,8 +37,8 @@ ALERT_KEY = ["model_id", "primary_key", "severity", "rule_branch"]
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def tree_rss(root: int) -> int:
-    """Resident bytes of ``root`` and all its descendants, from /proc."""
+def tree_rss(root: int) -> dict[int, int]:
+    """Resident bytes of ``root`` and of each of its descendants, by pid, from /proc."""
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
     for entry in os.scandir("/proc"):
@@ -57,23 +57,38 @@ def tree_rss(root: int) -> int:
         children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
         tree.update(children)
         frontier.extend(children)
-    return sum(rss.get(pid, 0) for pid in tree)
+    return {pid: rss.get(pid, 0) for pid in tree}
 
 
-def measured_run(powertrace: str, lake: Path, env: dict) -> tuple[float, int]:
-    """`powertrace run` on ``lake``: wall seconds and the process tree's peak resident bytes."""
+def command_of(pid: int) -> str:
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "?"
+    return " ".join(Path(w.decode(errors="replace")).name if i == 0 else w.decode(errors="replace")
+                    for i, w in enumerate(words[:3]) if w)[:60]
+
+
+def measured_run(powertrace: str, lake: Path, env: dict) -> tuple[float, int, dict[str, int]]:
+    """`powertrace run` on ``lake``: wall seconds, the process tree's peak resident bytes, and the
+    peak of each process in it (by command), which tells the run's own memory from dbt's."""
     log = lake.parent / f"{lake.name}-run.log"
     started = time.monotonic()
     with log.open("a") as out:
         child = subprocess.Popen([powertrace, "--lake", str(lake), "run"], env=env, stdout=out,
                                  stderr=subprocess.STDOUT)
         peak = 0
+        by_process: dict[str, int] = {}
         stop = threading.Event()
 
         def sample() -> None:
             nonlocal peak
             while not stop.wait(0.2):
-                peak = max(peak, tree_rss(child.pid))
+                sizes = tree_rss(child.pid)
+                peak = max(peak, sum(sizes.values()))
+                for pid, size in sizes.items():
+                    name = f"{pid} {command_of(pid)}"
+                    by_process[name] = max(by_process.get(name, 0), size)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -83,7 +98,12 @@ def measured_run(powertrace: str, lake: Path, env: dict) -> tuple[float, int]:
     wall = time.monotonic() - started
     if code:
         raise SystemExit(f"powertrace run failed (exit {code}); its output is in {log}")
-    return wall, peak
+    return wall, peak, by_process
+
+
+def largest(by_process: dict[str, int]) -> str:
+    top = sorted(by_process.items(), key=lambda kv: -kv[1])[:3]
+    return "; ".join(f"{name.split(' ', 1)[1]} {size / 2**30:.2f} GiB" for name, size in top)
 
 
 def last_run_steps(home: Path) -> tuple[float, dict[str, float]]:
@@ -150,11 +170,11 @@ def main() -> None:
 
     reset(lake, home)
     day = hold_back_last_day(lake, held)
-    full_wall, full_peak = measured_run(powertrace, lake, env)
+    full_wall, full_peak, full_processes = measured_run(powertrace, lake, env)
     full_run, full_steps = last_run_steps(home)
     print(f"full build: {full_wall:.0f} s, peak {full_peak / 2**30:.2f} GiB", flush=True)
     land_held_day(lake, held)
-    day_wall, day_peak = measured_run(powertrace, lake, env)
+    day_wall, day_peak, _ = measured_run(powertrace, lake, env)
     day_run, day_steps = last_run_steps(home)
     print(f"increment ({day}): {day_wall:.0f} s, peak {day_peak / 2**30:.2f} GiB", flush=True)
     lake_gib = sum(p.stat().st_size for p in lake.rglob("*") if p.is_file()) / 2**30
@@ -162,13 +182,14 @@ def main() -> None:
     gates = full_steps.get("quality_gates", 0.0)
     lines = [f"full build (all batches but {day}):    {full_wall:8.1f} s wall, peak memory {full_peak / 2**30:5.2f} GiB",
              f"one-day increment ({day}):        {day_wall:8.1f} s wall, peak memory {day_peak / 2**30:5.2f} GiB",
+             f"  largest processes of the full build (peak each): {largest(full_processes)}",
              f"increment / full build:                {day_wall / full_wall:8.1%}   (target < 10%)",
              f"gate step share of the full build:     {gates / full_run:8.1%}   "
              f"(quality_gates {gates:.1f} s of the Dagster run's {full_run:.1f} s; target < 25%)"]
     if not args.no_verify:
         expected = published_alerts(lake)
         reset(lake, home)
-        rebuild_wall, rebuild_peak = measured_run(powertrace, lake, env)
+        rebuild_wall, rebuild_peak, _ = measured_run(powertrace, lake, env)
         rebuilt = published_alerts(lake)
         same = expected.equals(rebuilt)
         lines.append(f"full rebuild over the same data:       {rebuild_wall:8.1f} s wall, peak memory "
