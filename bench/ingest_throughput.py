@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from orchestration.contracts import registry
-from orchestration.settings import Zones
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # `bench.results` when run as a script
+
+from orchestration.contracts import registry  # noqa: E402
+from orchestration.settings import Zones  # noqa: E402
 
 
 def utf8_csv_systems():
