@@ -17,6 +17,7 @@ COMMANDS = {
     "ingest": ("orchestration.ingest.cli:ingest", "Ingest landed batches into bronze (without Dagster)."),
     "quarantine": ("orchestration.ingest.cli:quarantine", "Inspect and replay quarantined rows."),
     "prepare": ("orchestration.run_cli:prepare", "Generate dbt sources and build the dbt manifest."),
+    "spark-build": ("orchestration.spark_build:spark_build_command", "Build silver and gold on Apache Spark (the dbt target spark)."),
     "run": ("orchestration.run_cli:run", "Run the main job end to end through Dagster and summarise."),
     "publish": ("orchestration.publish.cli:publish", "Publication history and rollback of the consumer tables."),
     "backfill": ("orchestration.automation.schedules:backfill", "Re-ingest the landed batches of a date range and rebuild, as one run."),

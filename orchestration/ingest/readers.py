@@ -26,7 +26,9 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterator, Sequence
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -542,6 +544,27 @@ def read_csv(path: Path, delivery: Delivery, file_name: str) -> FileRead:
 
 
 # -------------------------------------------------------------------------------------------- XLSX
+# python-calamine (Rust) reads the cells, several times faster than openpyxl. openpyxl still reads
+# the workbooks where calamine would give other values than it (see _CALAMINE_DIFFERS) and those
+# calamine cannot read, so that such a file's records, or its rejection and the error it names, stay
+# as they were when openpyxl read every workbook.
+
+class _NotAsOpenpyxl(Exception):
+    """A workbook whose values calamine would render otherwise than openpyxl."""
+
+
+# What calamine renders otherwise than openpyxl, found in the sheet and shared-string XML: error
+# cells (calamine: empty, openpyxl: '#N/A') and ISO date cells (t="e", t="d"); Excel's _x00HH_
+# escapes (calamine decodes them; openpyxl keeps them, and drops "x005F_" from shared strings); text
+# with edge whitespace in a <t> without xml:space="preserve" (calamine trims it). Each pattern starts
+# with a literal, which keeps the scan fast; trailing whitespace is found in the reversed XML.
+_CALAMINE_DIFFERS = [re.compile(p) for p in (rb"""t=["'][de]["']""", rb"x00[0-9A-Fa-f]{2}_",
+                                              rb"<t>[ \t\r\n]", rb":t>[ \t\r\n]")]
+_TRAILING_SPACE_REVERSED = [re.compile(rb">t/<[ \t\r\n]"), re.compile(rb">t:\w+/<[ \t\r\n]")]
+_UNATTRIBUTED_T = re.compile(rb"<(?:\w+:)?t>")
+_SCAN_CHUNK = 16 << 20        # bytes of XML scanned at a time
+_SCAN_OVERLAP = 64            # bytes a chunk repeats from the one before, so that no match is cut in two
+
 
 def cell_text(value: object) -> str | None:
     """A cell or JSON value as the text a person would read; integral numbers without '.0'."""
@@ -562,27 +585,118 @@ def cell_text(value: object) -> str | None:
     return str(value)
 
 
-def read_xlsx(path: Path, delivery: Delivery, file_name: str) -> FileRead:
-    import openpyxl  # noqa: PLC0415  (only xlsx deliveries pay for it)
+def _calamine_text(value: object) -> str | None:
+    """The cell_text of a python-calamine value, spelled as that of openpyxl's value of the cell."""
+    kind = type(value)
+    if kind is str:                     # most cells; an empty cell is ""
+        return value or None
+    if kind is float and abs(value) >= _EXACT_FLOAT and value.is_integer():
+        raise _NotAsOpenpyxl("an integer past 2**53")   # openpyxl kept its digits, a float may not
+    if kind is dt.date:                 # a date-formatted whole number: openpyxl gave a datetime
+        return f"{value.isoformat()} 00:00:00"
+    return cell_text(value)
 
+
+def read_xlsx(path: Path, delivery: Delivery, file_name: str) -> FileRead:
     if path.stat().st_size == 0:
         return FileRead([], empty_records(0), empty_defects(), 0)
+    sheets = _calamine_sheets(path, delivery.header_row, file_name)
+    if sheets is None:
+        sheets = _openpyxl_sheets(path, delivery.header_row, file_name)
+    (title, first), others = sheets[0], sheets[1:]
+    with_data = [(t, read) for t, read in others if read.records_counted]   # empty "Sheet2"s are harmless
+    if with_data:
+        raise _several_sheets(file_name, title, first, with_data)
+    return first
+
+
+def _calamine_sheets(path: Path, header_row: int, file_name: str) -> list[tuple[str, FileRead]] | None:
+    """(title, read) of every worksheet, read by python-calamine; None where openpyxl must read the file."""
+    from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum  # noqa: PLC0415
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        differs = pool.submit(_calamine_differs, path)    # scans while calamine parses: it frees the GIL
+        try:
+            with CalamineWorkbook.from_path(str(path)) as book:
+                sheets = [(meta.name, book.get_sheet_by_name(meta.name))
+                          for meta in book.sheets_metadata if meta.typ == SheetTypeEnum.WorkSheet]
+        except (CalamineError, OSError):
+            return None
+        if differs.result():
+            return None
+    try:
+        return [(title, _read_sheet(_rows_from_a1(sheet), header_row, file_name, _calamine_text))
+                for title, sheet in sheets]
+    except _NotAsOpenpyxl:
+        return None
+
+
+def _rows_from_a1(sheet) -> Iterator[list[object]]:
+    """A calamine sheet's rows from A1 on, as openpyxl gave them, streamed.
+
+    calamine's range starts at the first used cell: iter_rows yields the rows above it (empty), the
+    columns left of it are added here, so that row numbers and column positions stay the sheet's.
+    """
+    rows = sheet.iter_rows()
+    left = sheet.start[1] if sheet.start else 0
+    return ([""] * left + row for row in rows) if left else rows
+
+
+def _calamine_differs(path: Path) -> bool:
+    """Whether the sheets or shared strings hold a value calamine renders otherwise than openpyxl.
+
+    The XML is streamed in chunks. A file that cannot be scanned: True, so that openpyxl reads it
+    or names the error.
+    """
+    try:
+        with zipfile.ZipFile(path) as package:
+            for item in package.infolist():
+                name = item.filename.lower()
+                if not ("worksheets/" in name or name.endswith("sharedstrings.xml")):
+                    continue
+                with package.open(item) as part:
+                    tail = b""
+                    while chunk := part.read(_SCAN_CHUNK):
+                        xml = tail + chunk
+                        if _renders_otherwise(xml):
+                            return True
+                        tail = xml[-_SCAN_OVERLAP:]
+    except Exception:  # noqa: BLE001  (not a zip, a cut-off or corrupt part, an unknown compression...)
+        return True
+    return False
+
+
+def _renders_otherwise(xml: bytes) -> bool:
+    """Whether a piece of sheet or shared-string XML holds a value calamine renders otherwise."""
+    if any(p.search(xml) for p in _CALAMINE_DIFFERS):
+        return True
+    reversed_xml = xml[::-1]
+    for pattern in _TRAILING_SPACE_REVERSED:
+        for hit in pattern.finditer(reversed_xml):
+            space = len(xml) - hit.end()              # where the whitespace before </t> is in xml
+            opening = xml.rfind(b"<", 0, space)       # its <t> tag: text holds no raw "<"
+            if opening < 0 or _UNATTRIBUTED_T.match(xml, opening):   # (no tag: it is in the chunk before)
+                return True
+    return False
+
+
+def _openpyxl_sheets(path: Path, header_row: int, file_name: str) -> list[tuple[str, FileRead]]:
+    """(title, read) of every worksheet, read by openpyxl; raises FileRejected if it cannot read it."""
+    import openpyxl  # noqa: PLC0415  (only the few workbooks calamine does not read pay for it)
+
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001  (zip, xml and openpyxl errors all mean "not a workbook")
         raise unreadable(file_name, f"not a readable xlsx workbook ({type(exc).__name__}: {exc})") from None
     try:
         # Rows are parsed lazily, so a corrupt sheet (e.g. cut-off XML) fails here, not at load.
-        sheets = [(ws.title, _read_sheet(ws, delivery.header_row, file_name)) for ws in book.worksheets]
+        sheets = [(ws.title, _read_sheet(ws.iter_rows(values_only=True), header_row, file_name, cell_text))
+                  for ws in book.worksheets]
     except Exception as exc:  # noqa: BLE001
         raise unreadable(file_name, f"not a readable xlsx workbook ({type(exc).__name__}: {exc})") from None
     finally:
         book.close()
-    (title, first), others = sheets[0], sheets[1:]
-    with_data = [(t, read) for t, read in others if read.records_counted]   # empty "Sheet2"s are harmless
-    if with_data:
-        raise _several_sheets(file_name, title, first, with_data)
-    return first
+    return sheets
 
 
 def _several_sheets(file_name: str, title: str, first: FileRead, with_data: list[tuple[str, FileRead]]) -> FileRejected:
@@ -597,27 +711,29 @@ def _several_sheets(file_name: str, title: str, first: FileRead, with_data: list
                         first.records_counted + sum(read.records_counted for _, read in with_data))
 
 
-def _read_sheet(sheet, header_row: int, file_name: str) -> FileRead:
+def _read_sheet(rows: Iterable[Sequence[object]], header_row: int, file_name: str,
+                text: Callable[[object], str | None]) -> FileRead:
+    """One sheet's rows (from row 1, column A on), ``text`` spelling each cell's value."""
     warnings: list[str] = []
     header: list[str] = []
     n = 0
-    columns: list[list[str | None]] = []
-    rows: list[int] = []
+    kept: list[list[str | None]] = []
+    numbers: list[int] = []
     defects = []
     counted = 0
-    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+    for number, values in enumerate(rows, start=1):
         if number < header_row:
             continue
         if number == header_row:
-            names = [cell_text(v) or "" for v in values]
+            names = [text(v) or "" for v in values]
             while names and not names[-1].strip():
                 names.pop()
             header, more = unique_header(names, file_name)
             warnings += more
             n = len(header)
-            columns = [[] for _ in range(n)]
             continue
-        texts = [cell_text(v) for v in values]
+        # Most cells are text: spelled inline, a function call per cell would double the time.
+        texts = [(v or None) if v.__class__ is str else text(v) for v in values]
         if all(t is None or not t.strip() for t in texts):
             continue
         counted += 1
@@ -627,11 +743,10 @@ def _read_sheet(sheet, header_row: int, file_name: str) -> FileRead:
             defects.append((number, raw, "field_count",
                             f"values beyond the last header column (in column {beyond[0]}), expected {n} fields"))
             continue
-        rows.append(number)
-        for k in range(n):
-            columns[k].append(texts[k] if k < len(texts) else None)
-    records = pl.DataFrame({**dict(zip(field_names(n), columns)), ROW: rows},
-                           schema={**{f: pl.Utf8 for f in field_names(n)}, ROW: pl.Int64})
+        numbers.append(number)
+        kept.append(texts[:n] if len(texts) >= n else texts + [None] * (n - len(texts)))
+    schema = {f: pl.Utf8 for f in field_names(n)}
+    records = pl.DataFrame(kept, schema=schema, orient="row").with_columns(pl.Series(ROW, numbers, dtype=pl.Int64))
     return FileRead(header, records, defects_frame(defects), counted, warnings)
 
 

@@ -7,16 +7,14 @@ import csv
 from pathlib import Path
 
 import duckdb
-import jinja2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orchestration import identity
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.dbt_macros import render_macros
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
-IDENTITY_MACROS = DBT_PROJECT_DIR / "macros" / "identity"
 
 
 def load_cases(name: str) -> list[dict]:
@@ -67,10 +65,9 @@ def test_python_none_is_null():
 # --------------------------------------------------------------------------- dbt macros in DuckDB
 @pytest.fixture(scope="module")
 def macros():
-    """The identity macros as callables returning SQL text (plain Jinja: no dbt context needed),
-    rendered the way tests/dbt/conftest.py renders them for the macros' own tests."""
-    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(IDENTITY_MACROS.glob("*.sql")))
-    return jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(text).module
+    """The identity macros as callables returning DuckDB's SQL text (plain Jinja: no dbt context
+    needed), rendered the way tests/dbt/conftest.py renders them for the macros' own tests."""
+    return render_macros(["identity", "engine"])
 
 
 @pytest.fixture(scope="module")

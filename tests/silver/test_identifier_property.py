@@ -8,11 +8,10 @@ from __future__ import annotations
 import random
 
 import duckdb
-import jinja2
 import pytest
 from stdnum.cn import ric, uscc
 
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.dbt_macros import render_macros
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
@@ -21,9 +20,7 @@ N = 4000
 
 @pytest.fixture(scope="module")
 def macros():
-    text = "\n".join(p.read_text(encoding="utf-8")
-                     for p in sorted((DBT_PROJECT_DIR / "macros" / "identity").glob("*.sql")))
-    return jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(text).module
+    return render_macros(["identity", "engine"])
 
 
 def evaluate(expression: str, values: list[str]) -> list[tuple]:

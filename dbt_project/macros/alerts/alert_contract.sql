@@ -7,7 +7,7 @@
       rule_branch   the branch that fired, e.g. 'cadre' or 'a'
       severity      'red' or 'yellow'
       region_code, subject_ref, event_date, amount   as models.md's table of regions says
-      evidence      JSON of this finding: see evidence_record()
+      evidence      JSON of this finding: json_obj(...) (macros/engine/json.sql), see evidence_record()
   and ends with {{ alert_contract('findings') }}, which makes one alert per primary key: the
   fired branches sorted and comma-joined, the highest severity, the evidences of all findings,
   and the model's identity from its YAML meta (model_id, version, name_zh, domain). Findings of
@@ -31,7 +31,7 @@ select
     {{ alert_id("'" ~ meta.model_id ~ "'", 'primary_key') }} as alert_id,
     '{{ meta.model_id }}' as model_id,
     '{{ meta.version }}' as model_version,
-    array_to_string(list_sort(list_distinct(list(rule_branch))), ',') as rule_branch,
+    {{ sorted_distinct_text('rule_branch') }} as rule_branch,
     case max(case severity when 'red' then 2 when 'yellow' then 1 end)
         when 2 then 'red' when 1 then 'yellow' end as severity,
     '{{ meta.domain }}' as domain,
@@ -39,9 +39,8 @@ select
     primary_key,
     min(subject_ref) as subject_ref,
     '{{ meta.name_zh }}' as title,
-    cast(json_object('model_id', '{{ meta.model_id }}', 'primary_key', primary_key,
-                     'findings', to_json(list(evidence order by rule_branch, cast(evidence as varchar))))
-         as varchar) as evidence,
+    {{ json_text(json_obj(model_id="'" ~ meta.model_id ~ "'", primary_key='primary_key',
+                          findings=json_agg_ordered('evidence', 'rule_branch'))) }} as evidence,
     cast(min(amount) as decimal(18, 2)) as amount,
     min(event_date) as event_date
 from {{ findings }} as f
@@ -60,7 +59,7 @@ group by primary_key
 {#- One record of an evidence: {"entity": <canonical entity>, "key": <its silver key>}. Persons
     are given by person_ref (entity 'person'), never by id_number or name. -#}
 {% macro evidence_record(entity, key_expr) -%}
-    json_object('entity', '{{ entity }}', 'key', {{ key_expr }})
+    {{ json_obj(entity="'" ~ entity ~ "'", key=key_expr) }}
 {%- endmacro %}
 
 

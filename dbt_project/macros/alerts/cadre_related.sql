@@ -21,7 +21,7 @@
         {{ related_parties('_cr_cadres_at_date', 'cadre_ref', date_col, min_share_col) }}
     )
 
-    select * exclude (party_ref, party_kind)
+    select {{ star_except(none, ['party_ref', 'party_kind']) }}
     from _cr_parties
     where party_ref = {{ party_col }}
 {%- endmacro %}

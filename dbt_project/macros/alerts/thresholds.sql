@@ -25,14 +25,34 @@
 {%- endmacro %}
 
 
+{#- The seed's value for the running model, `parameter` and the record's region (null when none):
+    the most specific region's row. The seed's columns are renamed, so that a caller's
+    unqualified region_code means its own. -#}
 {% macro _parameter_value(parameter, region_expr) -%}
-    {#- the seed's columns are renamed, so that a caller's unqualified region_code means its own -#}
-    (select arg_max(_mt.value_, {{ _threshold_specificity('_mt.region_', region_expr) }})
-     from (select model_id as model_, parameter as parameter_, region_code as region_, value as value_
-           from {{ ref('model_thresholds') }}) as _mt
-     where _mt.model_ = '{{ supervision_model_meta().model_id }}'
-       and _mt.parameter_ = '{{ parameter }}'
-       and {{ _threshold_specificity('_mt.region_', region_expr) }} is not null)
+    {{ adapter.dispatch('parameter_value', 'powertrace')(parameter, region_expr) }}
+{%- endmacro %}
+
+{% macro default__parameter_value(parameter, region_expr) -%}
+    (select max_by(_mt.value_, {{ _threshold_specificity('_mt.region_', region_expr) }})
+     from {{ _thresholds_renamed(parameter) }}
+     where {{ _threshold_specificity('_mt.region_', region_expr) }} is not null)
+{%- endmacro %}
+
+{#- Spark does not decorrelate an aggregate over both the record's and the seed's columns: one
+    lookup per level of specificity, the most specific first (the seed holds one row per key). -#}
+{% macro spark__parameter_value(parameter, region_expr) -%}
+    coalesce(
+        (select max(_mt.value_) from {{ _thresholds_renamed(parameter) }} where _mt.region_ = left({{ region_expr }}, 6)),
+        (select max(_mt.value_) from {{ _thresholds_renamed(parameter) }} where _mt.region_ = left({{ region_expr }}, 4) || '00'),
+        (select max(_mt.value_) from {{ _thresholds_renamed(parameter) }} where _mt.region_ = left({{ region_expr }}, 2) || '0000'),
+        (select max(_mt.value_) from {{ _thresholds_renamed(parameter) }}
+         where {{ region_expr }} is null and _mt.region_ like '__0000'))
+{%- endmacro %}
+
+{% macro _thresholds_renamed(parameter) -%}
+    (select model_id as model_, parameter as parameter_, region_code as region_, value as value_
+     from {{ ref('model_thresholds') }}
+     where model_id = '{{ supervision_model_meta().model_id }}' and parameter = '{{ parameter }}') as _mt
 {%- endmacro %}
 
 
@@ -41,9 +61,9 @@
         {{ exceptions.raise_compiler_error("threshold(): `enabled` is a switch, use model_enabled()") }}
     {%- endif -%}
     coalesce({{ _parameter_value(parameter, region_expr) }},
-             error('model_thresholds has no {{ parameter }} for model {{ supervision_model_meta().model_id }}'
-                   || ' and region ' || coalesce({{ region_expr }}, 'null')
-                   || ' (add a province default row to dbt_project/seeds/model_thresholds.csv)'))
+             {{ raise_sql_error("'model_thresholds has no " ~ parameter ~ " for model " ~ supervision_model_meta().model_id ~ "'"
+                                ~ " || ' and region ' || coalesce(" ~ region_expr ~ ", 'null')"
+                                ~ " || ' (add a province default row to dbt_project/seeds/model_thresholds.csv)'") }})
 {%- endmacro %}
 
 

@@ -6,24 +6,35 @@
 
 {#- Full-width digits and letters to half-width, spaces removed, upper case; blank becomes null. -#}
 {% macro normalise_credit_code(col) -%}
-    nullif(upper(regexp_replace(translate({{ col }},
+    nullif(upper({{ regexp_remove("translate(" ~ col ~ ",
         '０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ',
-        '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'),
-        '[\s\x{3000}]', '', 'g')), '')
+        '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz')", '[\\s\\x{3000}]') }}), '')
 {%- endmacro %}
 
 
 {#- Check character of a 17-character body: alphabet[(31 - sum(index * weight) mod 31) mod 31]. -#}
 {% macro credit_code_check_char(body17) -%}
+    {{ adapter.dispatch('credit_code_check_char', 'powertrace')(body17) }}
+{%- endmacro %}
+
+{% macro default__credit_code_check_char(body17) -%}
     substr('{{ _credit_code_alphabet() }}', 1 + cast((31 - list_sum(list_transform(range(1, 18),
         lambda i: (strpos('{{ _credit_code_alphabet() }}', substr({{ body17 }}, i, 1)) - 1)
-                  * [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28][i])) % 31) % 31 as integer), 1)
+                  * [{{ _credit_code_weights() }}][i])) % 31) % 31 as integer), 1)
 {%- endmacro %}
+
+{% macro spark__credit_code_check_char(body17) -%}
+    substr('{{ _credit_code_alphabet() }}', 1 + (31 - aggregate(sequence(1, 17), 0,
+        (total, i) -> total + (instr('{{ _credit_code_alphabet() }}', substr({{ body17 }}, i, 1)) - 1)
+                              * element_at(array({{ _credit_code_weights() }}), i)) % 31) % 31, 1)
+{%- endmacro %}
+
+{% macro _credit_code_weights() %}1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28{% endmacro %}
 
 
 {#- True when `col` (already normalised) is 18 characters of the alphabet with the right check
     character; false otherwise, null included. -#}
 {% macro credit_code_is_valid(col) -%}
-    coalesce(regexp_full_match({{ col }}, '[0-9A-HJ-NPQRTUWXY]{18}')
+    coalesce({{ regexp_full_match(col, '[0-9A-HJ-NPQRTUWXY]{18}') }}
              and right({{ col }}, 1) = {{ credit_code_check_char("left(" ~ col ~ ", 17)") }}, false)
 {%- endmacro %}

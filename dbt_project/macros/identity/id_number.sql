@@ -1,20 +1,32 @@
 {#-
   PRC resident identity numbers (GB 11643-1999). Identity is decided by the normalised id_number,
   never by name; an id that fails its check character joins nothing (silver keeps it, flagged).
-  The macros render DuckDB SQL expressions over a column or expression `col`.
+  The macros render SQL expressions over a column or expression `col` (engine-specific parts
+  dispatched, macros/engine/).
 -#}
 
 {#- Check character of a 17-digit body: ISO 7064 MOD 11-2, weights 2^(17-i) mod 11. -#}
 {% macro id_check_char(body17) -%}
-    substr('10X98765432', 1 + cast(list_sum(list_transform(range(1, 18),
-        lambda i: try_cast(substr({{ body17 }}, i, 1) as integer) * [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2][i])) % 11 as integer), 1)
+    {{ adapter.dispatch('id_check_char', 'powertrace')(body17) }}
 {%- endmacro %}
+
+{% macro default__id_check_char(body17) -%}
+    substr('10X98765432', 1 + cast(list_sum(list_transform(range(1, 18),
+        lambda i: try_cast(substr({{ body17 }}, i, 1) as integer) * [{{ _id_weights() }}][i])) % 11 as integer), 1)
+{%- endmacro %}
+
+{% macro spark__id_check_char(body17) -%}
+    substr('10X98765432', 1 + aggregate(sequence(1, 17), 0,
+        (total, i) -> total + coalesce(try_cast(substr({{ body17 }}, i, 1) as int), 0) * element_at(array({{ _id_weights() }}), i)) % 11, 1)
+{%- endmacro %}
+
+{% macro _id_weights() %}7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2{% endmacro %}
 
 
 {#- Spelling noise removed: full-width digits and Ｘ/ｘ to half-width, every space (also the
     ideographic U+3000) removed, lowercase x to X; blank becomes null. -#}
 {% macro _id_number_cleaned(col) -%}
-    nullif(upper(regexp_replace(translate({{ col }}, '０１２３４５６７８９Ｘｘ', '0123456789XX'), '[\s\x{3000}]', '', 'g')), '')
+    nullif(upper({{ regexp_remove("translate(" ~ col ~ ", '０１２３４５６７８９Ｘｘ', '0123456789XX')", '[\\s\\x{3000}]') }}), '')
 {%- endmacro %}
 
 
@@ -24,7 +36,7 @@
 {% macro normalise_id_number(col) -%}
     {%- set cleaned = _id_number_cleaned(col) -%}
     {%- set body17 = "(left(" ~ cleaned ~ ", 6) || '19' || right(" ~ cleaned ~ ", 9))" -%}
-    case when regexp_full_match({{ cleaned }}, '[0-9]{15}')
+    case when {{ regexp_full_match(cleaned, '[0-9]{15}') }}
          then {{ body17 }} || {{ id_check_char(body17) }}
          else {{ cleaned }} end
 {%- endmacro %}
@@ -33,6 +45,6 @@
 {#- True when `col` (already normalised) is 17 digits plus the right check character; false
     otherwise, null included. Birth place and birth date are not judged. -#}
 {% macro id_number_is_valid(col) -%}
-    coalesce(regexp_full_match({{ col }}, '[0-9]{17}[0-9X]')
+    coalesce({{ regexp_full_match(col, '[0-9]{17}[0-9X]') }}
              and right({{ col }}, 1) = {{ id_check_char("left(" ~ col ~ ", 17)") }}, false)
 {%- endmacro %}

@@ -101,7 +101,7 @@
     )
 
     select
-        a.* exclude (_rp_ref, _rp_date, _rp_min_share),
+        {{ star_except('a', ['_rp_ref', '_rp_date', '_rp_min_share']) }},
         s.party_ref,
         s.party_kind,
         s.relation_path

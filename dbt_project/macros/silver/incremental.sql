@@ -55,6 +55,14 @@
 
 
 {% macro delete_superseded_rows() -%}
+    {{ adapter.dispatch('delete_superseded_rows', 'powertrace')() }}
+{%- endmacro %}
+
+{#- Spark builds incremental models in full (macros/engine/spark_incremental.sql): nothing to delete. -#}
+{% macro spark__delete_superseded_rows() -%}
+{%- endmacro %}
+
+{% macro default__delete_superseded_rows() -%}
     {#- a unit test runs the model's SQL alone, with no table to clean -#}
     {%- if this is none or model.resource_type == 'unit_test' -%}{{ return('') }}{%- endif %}
     delete from {{ this }} as silver_row

@@ -23,5 +23,5 @@
     of an id that fails its check (it still names the row, though it joins nothing). -#}
 {% macro pseudonymous_key(system_id_col, id_number_col, other_columns) -%}
     {{ system_id_col }} || ':' || coalesce({{ person_ref(id_number_col) }}, '')
-    {%- for col in other_columns %} || '|' || coalesce(cast({{ col }} as varchar), ''){% endfor %}
+    {%- for col in other_columns %} || '|' || coalesce(cast({{ col }} as {{ sql_type('varchar') }}), ''){% endfor %}
 {%- endmacro %}

@@ -1,10 +1,11 @@
 {#-
   union_kind(kind, entity): the body of a staging model. Unions the bronze tables of every system
-  of `kind` that delivers `entity`, with the entity's canonical columns cast to their DuckDB types
-  and the lineage columns the layers above use. The list of tables comes from the generated
-  powertrace_bronze_tables() (see orchestration/dbt_sources.py for why not from `graph`); when the
-  model runs it is checked against the sources in the graph. A kind no system delivers yields an
-  empty, typed relation, so every model downstream still builds.
+  of `kind` that delivers `entity`, with the entity's canonical columns cast to their types
+  (sql_type of the generated DuckDB names) and the lineage columns the layers above use. The list
+  of tables comes from the generated powertrace_bronze_tables() (see orchestration/dbt_sources.py
+  for why not from `graph`); when the model runs it is checked against the sources in the graph.
+  A kind no system delivers yields an empty, typed relation, so every model downstream still
+  builds.
 -#}
 {% macro union_kind(kind, entity) -%}
     {%- do require_generated('powertrace_bronze_tables') -%}
@@ -30,10 +31,10 @@ from {{ source('bronze_' ~ kind, table) }}
     {%- set lineage = [('_system_id', 'varchar'), ('_batch_date', 'date'), ('_source_row', 'bigint'),
                        ('_ingested_at', 'timestamp with time zone')] -%}
     {%- for name, ctype in columns %}
-    cast({{ 'null' if typed_nulls else adapter.quote(name) }} as {{ types[ctype] }}) as {{ adapter.quote(name) }},
+    cast({{ 'null' if typed_nulls else adapter.quote(name) }} as {{ sql_type(types[ctype]) }}) as {{ adapter.quote(name) }},
     {%- endfor -%}
     {%- for name, dtype in lineage %}
-    cast({{ 'null' if typed_nulls else name }} as {{ dtype }}) as {{ name }}{{ ',' if not loop.last }}
+    cast({{ 'null' if typed_nulls else name }} as {{ sql_type(dtype) }}) as {{ name }}{{ ',' if not loop.last }}
     {%- endfor -%}
 {%- endmacro %}
 

@@ -8,7 +8,7 @@
 {%- if execute -%}{{ check_supervision_models(models) }}{%- endif -%}
 {%- set names = alert_columns() | map(attribute=0) | list %}
 -- typed and empty: the union has a first branch even before any model exists
-select {% for name, type in alert_columns() %}cast(null as {{ type }}) as {{ name }}{{ ', ' if not loop.last }}{% endfor %}
+select {% for name, type in alert_columns() %}cast(null as {{ sql_type(type) }}) as {{ name }}{{ ', ' if not loop.last }}{% endfor %}
 where false
 {%- for name in models %}
     {%- if not execute or supervision_model_mode(name) == 'live' %}

@@ -5,9 +5,9 @@
 {%- do require_generated('powertrace_supervision_models') -%}
 {%- set models = powertrace_supervision_models() %}
 select
-    cast(null as varchar) as model_id,
-    cast(null as varchar) as model_version,
-    cast(null as varchar) as mode,
+    cast(null as {{ sql_type('varchar') }}) as model_id,
+    cast(null as {{ sql_type('varchar') }}) as model_version,
+    cast(null as {{ sql_type('varchar') }}) as mode,
     cast(null as bigint) as alerts,
     cast(null as date) as as_of_date
 where false

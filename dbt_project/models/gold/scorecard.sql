@@ -23,7 +23,7 @@ with scored as (
 ),
 
 latest_disposition as (
-    select alert_id, arg_max(status, recorded_at) as disposition
+    select alert_id, max_by(status, recorded_at) as disposition
     from {{ ref('disposition') }}
     where recorded_at <= {{ as_of_date() }} + interval 1 day
     group by alert_id
@@ -32,7 +32,7 @@ latest_disposition as (
 per_branch as (
     select s.*, branch.name as branch, d.disposition
     from scored as s
-    cross join unnest(list_append(string_split(s.rule_branch, ','), '*')) as branch(name)
+    {{ unnest_join(split_with('s.rule_branch', ',', "'*'"), 'branch', 'name') }}
     left join latest_disposition as d using (alert_id)
 )
 

@@ -43,7 +43,7 @@ with seen as (
     union all
     {%- endfor %}
     {%- for model, id_col, condition in unnamed %}
-    select distinct {{ id_col }}, cast(null as varchar), 9, cast(null as date), cast(null as timestamptz), cast(null as bigint)
+    select distinct {{ id_col }}, cast(null as {{ sql_type('varchar') }}), 9, cast(null as date), cast(null as {{ sql_type('timestamptz') }}), cast(null as bigint)
     from {{ ref(model) }}
     where {{ id_col }} is not null{% if condition %} and {{ condition }}{% endif %}
     {%- if not loop.last %}

@@ -44,7 +44,7 @@ new_rows as (
         {{ credit_code_columns('bidder_code_normalised', 'bidder_code') }},
         bid_price,
         submitted_at,
-        case when contact_phone not in ('0', '00000000000') and not regexp_full_match(contact_phone, '0+') then contact_phone end as contact_phone,
+        case when contact_phone not in ('0', '00000000000') and not {{ regexp_full_match('contact_phone', '0+') }} then contact_phone end as contact_phone,
         case when client_ip not in ('0.0.0.0', 'unknown', '-') then client_ip end as client_ip,
         case when client_mac not in ('00:00:00:00:00:00', 'unknown', '-') then client_mac end as client_mac,
         case when doc_hash not in ('unknown', '-') then doc_hash end as doc_hash,

@@ -29,7 +29,7 @@ latest as (
 
 new_rows as (
     select
-        alert_id || '|' || strftime(recorded_at, '%Y-%m-%dT%H:%M:%S.%f') as disposition_key,
+        alert_id || '|' || {{ iso_timestamp_text('recorded_at') }} as disposition_key,
         system_id,
         alert_id,
         status,

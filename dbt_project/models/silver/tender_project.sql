@@ -44,7 +44,7 @@ new_rows as (
         owner_type,
         case when owner_type = 'village' then owner_code_raw
              when {{ credit_code_is_valid('owner_credit_code') }} then owner_credit_code end as owner_code,
-        case when owner_type = 'village' then regexp_full_match(coalesce(owner_code_raw, ''), '[0-9]{12}')
+        case when owner_type = 'village' then {{ regexp_full_match("coalesce(owner_code_raw, '')", '[0-9]{12}') }}
              else {{ credit_code_is_valid('owner_credit_code') }} end as owner_code_valid,
         region_code,
         category,

@@ -12,7 +12,7 @@ with candidates as (
 staged as (
     select
         _system_id as system_id,
-        upper(regexp_replace(plate, '[\s\x{3000}]', '', 'g')) as plate,
+        upper({{ regexp_remove('plate', '[\\s\\x{3000}]') }}) as plate,
         {{ normalise_id_number('owner_id') }} as owner_id_number,
         {{ normalise_credit_code('owner_id') }} as owner_credit_code,
         vehicle_type,

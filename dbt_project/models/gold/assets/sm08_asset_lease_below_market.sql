@@ -29,7 +29,7 @@ market as (
     inner join measurable as c
         on c.method in ('public_auction', 'public_bidding')
         and c.town_code = j.town_code and c.asset_type = j.asset_type
-        and abs(c.start_date - j.start_date) <= 365
+        and abs({{ dbt.datediff('j.start_date', 'c.start_date', 'day') }}) <= 365
     group by j.lease_id
     having count(*) >= 3
 ),
@@ -73,18 +73,22 @@ findings as (
         f.lessee_ref as subject_ref,
         f.start_date as event_date,
         f.annual_rent as amount,
-        json_object(
-            'branch', f.branch,
-            'records', json_array({{ evidence_record('asset_lease', 'f.lease_id') }},
-                                  {{ evidence_record('asset_lease', 'f.previous_lease_id') }},
-                                  json_object('entity', case f.lessee_kind when 'person' then 'person' else 'company' end,
-                                              'key', f.lessee_ref)),
-            'relation', coalesce('lessee is ' || t.relation_path || ' of cadre ' || t.cadre_key,
-                                 'lessee not related to a cadre of the village'),
-            'figures', json_object('rent_per_m2', f.rent_per_m2, 'median_rent_per_m2', f.median_rent_per_m2,
-                                   'comparables', f.comparables, 'annual_rent', f.annual_rent,
-                                   'previous_rent', f.previous_rent),
-            'thresholds', json_object('rent_ratio', f.rent_ratio, 'min_share', f.min_share)) as evidence
+        {{ json_obj(
+               branch='f.branch',
+               records=json_arr(
+                   evidence_record('asset_lease', 'f.lease_id'),
+                   evidence_record('asset_lease', 'f.previous_lease_id'),
+                   json_obj(
+                       entity="case f.lessee_kind when 'person' then 'person' else 'company' end",
+                       key='f.lessee_ref')),
+               relation="coalesce('lessee is ' || t.relation_path || ' of cadre ' || t.cadre_key, 'lessee not related to a cadre of the village')",
+               figures=json_obj(
+                   rent_per_m2='f.rent_per_m2',
+                   median_rent_per_m2='f.median_rent_per_m2',
+                   comparables='f.comparables',
+                   annual_rent='f.annual_rent',
+                   previous_rent='f.previous_rent'),
+               thresholds=json_obj(rent_ratio='f.rent_ratio', min_share='f.min_share')) }} as evidence
     from fired as f
     left join cadre_ties as t using (lease_id)
 )

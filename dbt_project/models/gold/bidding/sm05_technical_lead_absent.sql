@@ -30,7 +30,7 @@ judged_months as (
     -- months whose last day is on or before both the end date and the as-of date
     select d.*, m.month_no
     from duties as d
-    cross join unnest(range(d.first_month_no, {{ month_number('d.judged_until') }} + 1)) as m(month_no)
+    {{ unnest_join(int_range('d.first_month_no', month_number('d.judged_until') ~ ' + 1'), 'm', 'month_no') }}
     where {{ month_last_day('m.month_no') }} <= d.judged_until
 ),
 
@@ -67,15 +67,15 @@ findings as (
         technical_lead_ref as subject_ref,
         {{ month_last_day('month_no') }} as event_date,
         cast(null as decimal(18, 2)) as amount,
-        json_object(
-            'branch', branch,
-            'records', json_array({{ evidence_record('contract', 'contract_id') }},
-                                  {{ evidence_record('tender_project', 'project_id') }},
-                                  {{ evidence_record('person', 'technical_lead_ref') }}),
-            'relation', 'technical lead named in the contract, counted on the contract''s project',
-            'figures', json_object('month', {{ month_label('month_no') }}, 'days_present', days_present,
-                                   'required_days', required_days),
-            'thresholds', json_object('red_ratio', red_ratio)) as evidence
+        {{ json_obj(
+               branch='branch',
+               records=json_arr(
+                   evidence_record('contract', 'contract_id'),
+                   evidence_record('tender_project', 'project_id'),
+                   evidence_record('person', 'technical_lead_ref')),
+               relation="'technical lead named in the contract, counted on the contract''s project'",
+               figures=json_obj(month=month_label('month_no'), days_present='days_present', required_days='required_days'),
+               thresholds=json_obj(red_ratio='red_ratio')) }} as evidence
     from fired
 )
 

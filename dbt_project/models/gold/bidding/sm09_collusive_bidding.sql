@@ -38,21 +38,20 @@ fingerprints as (
     select b.project_id, b.bidder_code, b.bid_id, f.branch, f.value
     from bids as b
     join contested using (project_id)
-    cross join lateral (values
-        ('client_ip', trim(b.client_ip)),
-        ('client_mac', case when lower(trim(b.client_mac)) not in {{ placeholders }} then b.mac end),
-        ('doc_hash', trim(b.doc_hash)),
-        ('contact_phone', b.contact_phone),
-        ('legal_rep', b.company_legal_rep_ref),
-        ('company_phone', b.company_phone),
-        ('same_price', cast(round(b.bid_price, 2) as varchar))
-    ) as f(branch, value)
+    {{ lateral_rows([
+        ["'client_ip'", 'trim(b.client_ip)'],
+        ["'client_mac'", 'case when lower(trim(b.client_mac)) not in ' ~ placeholders ~ ' then b.mac end'],
+        ["'doc_hash'", 'trim(b.doc_hash)'],
+        ["'contact_phone'", 'b.contact_phone'],
+        ["'legal_rep'", 'b.company_legal_rep_ref'],
+        ["'company_phone'", 'b.company_phone'],
+        ["'same_price'", 'cast(round(b.bid_price, 2) as ' ~ sql_type('varchar') ~ ')']], 'f', ['branch', 'value']) }}
 ),
 
 shared as (
     select project_id, branch, value,
-           list(distinct bidder_code order by bidder_code) as bidders,
-           list(bid_id order by bid_id) as bid_ids
+           {{ ordered_list('bidder_code', distinct=true) }} as bidders,
+           {{ ordered_list('bid_id') }} as bid_ids
     from fingerprints
     where value is not null and lower(value) not in {{ placeholders }}
     group by project_id, branch, value
@@ -65,15 +64,15 @@ findings as (
         s.branch as rule_branch,
         'red' as severity,
         p.region_code,
-        s.bidders[1] as subject_ref,
+        {{ list_first('s.bidders') }} as subject_ref,
         p.award_date as event_date,
         p.winning_price as amount,
-        json_object(
-            'branch', s.branch,
-            'records', to_json(list_prepend({{ evidence_record('tender_project', 's.project_id') }},
-                                            list_transform(s.bid_ids, id -> {{ evidence_record('bid', 'id') }}))),
-            'relation', 'bids of different bidders of one project share a value',
-            'figures', json_object('shared', s.branch, 'bidders', s.bidders)) as evidence
+        {{ json_obj(
+               branch='s.branch',
+               records=json_list('s.bid_ids', 'id', evidence_record('bid', 'id'),
+                                 first=evidence_record('tender_project', 's.project_id')),
+               relation="'bids of different bidders of one project share a value'",
+               figures=json_obj(shared='s.branch', bidders='s.bidders')) }} as evidence
     from shared as s
     join projects as p using (project_id)
 )

@@ -44,7 +44,7 @@ conflicts as (
     inner join winner_ties as t
         on t.project_id = o.project_id and t.winner_code = o.winner_code and t.tied_ref = o.official_ref
     union all
-    select r.* exclude (party_ref, party_kind, relation_path), 'relative', r.relation_path, r.party_ref, t.tie, t.share_ratio
+    select {{ star_except('r', ['party_ref', 'party_kind', 'relation_path']) }}, 'relative', r.relation_path, r.party_ref, t.tie, t.share_ratio
     from relatives_of_officials as r
     inner join winner_ties as t
         on t.project_id = r.project_id and t.winner_code = r.winner_code and t.tied_ref = r.party_ref
@@ -59,16 +59,17 @@ findings as (
         winner_code as subject_ref,
         award_date as event_date,
         winning_price as amount,
-        json_object(
-            'branch', branch,
-            'records', json_array({{ evidence_record('tender_project', 'project_id') }},
-                                  {{ evidence_record('public_official', 'official_key') }},
-                                  {{ evidence_record('person', 'official_ref') }},
-                                  {{ evidence_record('person', 'tied_ref') }},
-                                  {{ evidence_record('company', 'winner_code') }}),
-            'relation', relation_path || ' of the official is ' || tie || ' of the winner',
-            'figures', json_object('award_date', award_date, 'share_ratio', share_ratio),
-            'thresholds', json_object('min_share', min_share)) as evidence
+        {{ json_obj(
+               branch='branch',
+               records=json_arr(
+                   evidence_record('tender_project', 'project_id'),
+                   evidence_record('public_official', 'official_key'),
+                   evidence_record('person', 'official_ref'),
+                   evidence_record('person', 'tied_ref'),
+                   evidence_record('company', 'winner_code')),
+               relation="relation_path || ' of the official is ' || tie || ' of the winner'",
+               figures=json_obj(award_date='award_date', share_ratio='share_ratio'),
+               thresholds=json_obj(min_share='min_share')) }} as evidence
     from conflicts
 )
 

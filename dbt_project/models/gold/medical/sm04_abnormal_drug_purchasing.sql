@@ -33,7 +33,7 @@ baselines as (
            median(coalesce(past.quantity, 0)) as baseline,
            count(*) as months_in_baseline
     from histories as h
-    cross join unnest(range(greatest(h.first_month_no, h.month_no - 6), h.month_no)) as window_month(no)
+    {{ unnest_join(int_range('greatest(h.first_month_no, h.month_no - 6)', 'h.month_no'), 'window_month', 'no') }}
     left join monthly_purchases as past
       on past.hospital_code = h.hospital_code and past.drug_code = h.drug_code and past.month_no = window_month.no
     where h.month_no - h.first_month_no >= 3
@@ -88,7 +88,7 @@ doctors_in_yellow_months as (
 doctor_medians as (
     select c.month_key, c.doctor_ref, median(coalesce(past.quantity, 0)) as own_median
     from doctors_in_yellow_months as c
-    cross join unnest(range(c.month_no - 6, c.month_no)) as window_month(no)
+    {{ unnest_join(int_range('c.month_no - 6', 'c.month_no'), 'window_month', 'no') }}
     left join prescribed as past
       on past.hospital_code = c.hospital_code and past.drug_code = c.drug_code
      and past.doctor_ref = c.doctor_ref and past.month_no = window_month.no
@@ -112,13 +112,14 @@ findings as (
         hospital_code as subject_ref,
         {{ month_first_day('month_no') }} as event_date,
         quantity * mean_unit_price as amount,
-        json_object(
-            'branch', 'yellow',
-            'records', json_array({{ evidence_record('company', 'hospital_code') }},
-                                  json_object('entity', 'drug_purchase', 'key', month_key)),
-            'relation', 'monthly purchased quantity against the hospital''s own baseline',
-            'figures', json_object('quantity', quantity, 'baseline', baseline, 'mean_unit_price', mean_unit_price),
-            'thresholds', json_object('spike_factor', spike_factor, 'min_quantity', min_quantity)) as evidence
+        {{ json_obj(
+               branch="'yellow'",
+               records=json_arr(
+                   evidence_record('company', 'hospital_code'),
+                   json_obj(entity="'drug_purchase'", key='month_key')),
+               relation="'monthly purchased quantity against the hospital''s own baseline'",
+               figures=json_obj(quantity='quantity', baseline='baseline', mean_unit_price='mean_unit_price'),
+               thresholds=json_obj(spike_factor='spike_factor', min_quantity='min_quantity')) }} as evidence
     from yellow
 
     union all
@@ -131,15 +132,15 @@ findings as (
         doctor_ref,
         {{ month_first_day('month_no') }},
         purchase_amount,
-        json_object(
-            'branch', 'red',
-            'records', json_array({{ evidence_record('company', 'hospital_code') }},
-                                  {{ evidence_record('person', 'doctor_ref') }},
-                                  json_object('entity', 'prescription', 'key', month_key || '|' || doctor_ref)),
-            'relation', 'doctor of the hospital prescribing the spiking drug in the yellow month',
-            'figures', json_object('doctor_quantity', quantity, 'hospital_quantity', hospital_quantity,
-                                   'own_median', own_median),
-            'thresholds', json_object('doctor_share', doctor_share, 'spike_factor', spike_factor))
+        {{ json_obj(
+               branch="'red'",
+               records=json_arr(
+                   evidence_record('company', 'hospital_code'),
+                   evidence_record('person', 'doctor_ref'),
+                   json_obj(entity="'prescription'", key="month_key || '|' || doctor_ref")),
+               relation="'doctor of the hospital prescribing the spiking drug in the yellow month'",
+               figures=json_obj(doctor_quantity='quantity', hospital_quantity='hospital_quantity', own_median='own_median'),
+               thresholds=json_obj(doctor_share='doctor_share', spike_factor='spike_factor')) }}
     from red
 )
 

@@ -14,7 +14,10 @@ with subsidies as (
     select
         subsidy_id, recipient_ref, program, region_code, amount,
         {{ month_first_day(month_number_of_label('pay_month')) }} as month_first,
-        {{ month_last_day(month_number_of_label('pay_month')) }} as month_last
+        {{ month_last_day(month_number_of_label('pay_month')) }} as month_last,
+        -- the (c) thresholds of the payment's region, as columns: Spark cannot join on a subquery
+        {{ threshold('vehicle_value', 'region_code') }} as vehicle_value,
+        {{ threshold('min_share', 'region_code') }} as min_share
     from {{ ref('subsidy_payment') }}
     where recipient_ref is not null and {{ month_number_of_label('pay_month') }} is not null
 ),
@@ -82,7 +85,7 @@ household_wealth as (
     join household_members as h using (subsidy_id)
     join {{ ref('vehicle') }} as v
       on v.owner_ref = h.member_ref and v.registered_date <= s.month_last
-     and v.value >= {{ threshold('vehicle_value', 's.region_code') }}
+     and v.value >= s.vehicle_value
     union all
     select s.subsidy_id, h.member_ref, 'legal_rep', c.credit_code, null
     from subsidies as s
@@ -97,7 +100,7 @@ household_wealth as (
     join household_members as h using (subsidy_id)
     join {{ ref('shareholder') }} as sh
       on sh.holder_kind = 'person' and sh.holder_ref = h.member_ref
-     and sh.share_ratio >= {{ threshold('min_share', 's.region_code') }}
+     and sh.share_ratio >= s.min_share
      and sh.from_date <= s.month_last and (sh.to_date is null or sh.to_date >= s.month_first)
     join {{ ref('company') }} as c
       on c.credit_code = sh.credit_code
@@ -106,7 +109,7 @@ household_wealth as (
 ),
 
 paid_in_two_regions as (
-    select s.*, count(distinct s.region_code) over (partition by s.recipient_ref, s.program, s.month_first) as regions
+    select s.*, {{ count_distinct_over('s.region_code', ['s.recipient_ref', 's.program', 's.month_first']) }} as regions
     from subsidies as s
     where s.program is not null and s.region_code is not null
     qualify regions >= 2
@@ -115,48 +118,55 @@ paid_in_two_regions as (
 findings as (
     select record_id as primary_key, 'a' as rule_branch, 'red' as severity, region_code,
            recipient_ref as subject_ref, month_first as event_date, amount,
-           json_object('branch', 'a',
-                       'records', json_array(json_object('entity', kind || '_payment', 'key', record_id),
-                                             {{ evidence_record('person', 'recipient_ref') }},
-                                             {{ evidence_record('death', 'recipient_ref') }}),
-                       'relation', 'recipient died before the first day of the pay month',
-                       'figures', json_object('death_date', death_date, 'month_first', month_first)) as evidence
+           {{ json_obj(
+                  branch="'a'",
+                  records=json_arr(
+                      json_obj(entity="kind || '_payment'", key='record_id'),
+                      evidence_record('person', 'recipient_ref'),
+                      evidence_record('death', 'recipient_ref')),
+                  relation="'recipient died before the first day of the pay month'",
+                  figures=json_obj(death_date='death_date', month_first='month_first')) }} as evidence
     from paid_after_death
 
     union all
 
     select s.subsidy_id, 'b', 'red', s.region_code, s.recipient_ref, s.month_first, s.amount,
-           json_object('branch', 'b',
-                       'records', json_array({{ evidence_record('subsidy_payment', 's.subsidy_id') }},
-                                             {{ evidence_record('person', 'o.member_ref') }},
-                                             json_object('entity', case o.office when 'official' then 'public_official'
-                                                                   else 'village_cadre' end, 'key', o.office_key)),
-                       'relation', 'household member is ' || o.office || ' during the pay month',
-                       'figures', json_object('month_first', s.month_first, 'month_last', s.month_last))
+           {{ json_obj(
+                  branch="'b'",
+                  records=json_arr(
+                      evidence_record('subsidy_payment', 's.subsidy_id'),
+                      evidence_record('person', 'o.member_ref'),
+                      json_obj(
+                          entity="case o.office when 'official' then 'public_official' else 'village_cadre' end",
+                          key='o.office_key')),
+                  relation="'household member is ' || o.office || ' during the pay month'",
+                  figures=json_obj(month_first='s.month_first', month_last='s.month_last')) }}
     from subsidies as s join household_in_office as o using (subsidy_id)
 
     union all
 
     select s.subsidy_id, 'c', 'yellow', s.region_code, s.recipient_ref, s.month_first, s.amount,
-           json_object('branch', 'c',
-                       'records', json_array({{ evidence_record('subsidy_payment', 's.subsidy_id') }},
-                                             {{ evidence_record('person', 'w.member_ref') }},
-                                             json_object('entity', case w.tie when 'vehicle' then 'vehicle'
-                                                                   else 'company' end, 'key', w.tie_key)),
-                       'relation', 'household member: ' || w.tie,
-                       'figures', json_object('value_or_share', w.figure),
-                       'thresholds', json_object('vehicle_value', {{ threshold('vehicle_value', 's.region_code') }},
-                                                 'min_share', {{ threshold('min_share', 's.region_code') }}))
+           {{ json_obj(
+                  branch="'c'",
+                  records=json_arr(
+                      evidence_record('subsidy_payment', 's.subsidy_id'),
+                      evidence_record('person', 'w.member_ref'),
+                      json_obj(entity="case w.tie when 'vehicle' then 'vehicle' else 'company' end", key='w.tie_key')),
+                  relation="'household member: ' || w.tie",
+                  figures=json_obj(value_or_share='w.figure'),
+                  thresholds=json_obj(vehicle_value='s.vehicle_value', min_share='s.min_share')) }}
     from subsidies as s join household_wealth as w using (subsidy_id)
 
     union all
 
     select subsidy_id, 'd', 'red', region_code, recipient_ref, month_first, amount,
-           json_object('branch', 'd',
-                       'records', json_array({{ evidence_record('subsidy_payment', 'subsidy_id') }},
-                                             {{ evidence_record('person', 'recipient_ref') }}),
-                       'relation', 'same recipient and program paid in several regions for the month',
-                       'figures', json_object('program', program, 'regions', regions))
+           {{ json_obj(
+                  branch="'d'",
+                  records=json_arr(
+                      evidence_record('subsidy_payment', 'subsidy_id'),
+                      evidence_record('person', 'recipient_ref')),
+                  relation="'same recipient and program paid in several regions for the month'",
+                  figures=json_obj(program='program', regions='regions')) }}
     from paid_in_two_regions
 )
 

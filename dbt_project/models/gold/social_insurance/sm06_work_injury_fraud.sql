@@ -55,35 +55,39 @@ duplicated as (
 findings as (
     select claim_id as primary_key, 'a' as rule_branch, 'red' as severity, region_code,
            injured_ref as subject_ref, accident_date as event_date, payout as amount,
-           json_object('branch', 'a',
-                       'records', json_array({{ evidence_record('injury_claim', 'claim_id') }},
-                                             {{ evidence_record('person', 'injured_ref') }},
-                                             {{ evidence_record('company', 'employer_code') }}),
-                       'relation', 'no contribution by the employer for the injured in M-2..M',
-                       'figures', json_object('accident_month', {{ month_label('accident_month_no') }},
-                                              'months_checked', json_array({{ month_label('accident_month_no - 2') }},
-                                                                           {{ month_label('accident_month_no') }}))) as evidence
+           {{ json_obj(
+                  branch="'a'",
+                  records=json_arr(
+                      evidence_record('injury_claim', 'claim_id'),
+                      evidence_record('person', 'injured_ref'),
+                      evidence_record('company', 'employer_code')),
+                  relation="'no contribution by the employer for the injured in M-2..M'",
+                  figures=json_obj(
+                      accident_month=month_label('accident_month_no'),
+                      months_checked=json_arr(month_label('accident_month_no - 2'), month_label('accident_month_no')))) }} as evidence
     from uninsured
 
     union all
 
     select claim_id, 'b', 'red', region_code, injured_ref, accident_date, payout,
-           json_object('branch', 'b',
-                       'records', json_array({{ evidence_record('injury_claim', 'claim_id') }},
-                                             {{ evidence_record('person', 'injured_ref') }},
-                                             {{ evidence_record('person', 'handler_ref') }}),
-                       'relation', 'handler is ' || relation_path || ' of the injured at approved_date',
-                       'figures', json_object('approved_date', approved_date))
+           {{ json_obj(
+                  branch="'b'",
+                  records=json_arr(
+                      evidence_record('injury_claim', 'claim_id'),
+                      evidence_record('person', 'injured_ref'),
+                      evidence_record('person', 'handler_ref')),
+                  relation="'handler is ' || relation_path || ' of the injured at approved_date'",
+                  figures=json_obj(approved_date='approved_date')) }}
     from handled_by_family
 
     union all
 
     select claim_id, 'c', 'red', region_code, injured_ref, accident_date, payout,
-           json_object('branch', 'c',
-                       'records', json_array({{ evidence_record('injury_claim', 'claim_id') }},
-                                             {{ evidence_record('person', 'injured_ref') }}),
-                       'relation', 'other claims of the same injured person and accident date',
-                       'figures', json_object('claims_in_group', claims_in_group, 'accident_date', accident_date))
+           {{ json_obj(
+                  branch="'c'",
+                  records=json_arr(evidence_record('injury_claim', 'claim_id'), evidence_record('person', 'injured_ref')),
+                  relation="'other claims of the same injured person and accident date'",
+                  figures=json_obj(claims_in_group='claims_in_group', accident_date='accident_date')) }}
     from duplicated
 )
 

@@ -27,7 +27,7 @@ official_intervals as (
     select
         person_ref,
         'official' as branch,
-        cast(null as varchar) as village_code,
+        cast(null as {{ sql_type('varchar') }}) as village_code,
         start_date as valid_from,
         end_date as valid_to
     from {{ ref('public_official') }}

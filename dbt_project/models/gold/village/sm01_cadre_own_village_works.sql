@@ -19,7 +19,7 @@ with records as (
     select 'c', 'tender_project', p.project_id, p.owner_code, w.winner_code, p.award_date, w.winning_price
     from {{ ref('tender_project') }} as p
     inner join {{ ref('tender_winner') }} as w using (project_id)
-    where regexp_full_match(p.owner_code, '\d{12}')   -- owned by a village, not an organisation
+    where {{ regexp_full_match('p.owner_code', '\\d{12}') }}   -- owned by a village, not an organisation
 ),
 
 judged as (
@@ -42,16 +42,18 @@ findings as (
         cadre_ref as subject_ref,
         record_date as event_date,
         amount,
-        json_object(
-            'branch', branch,
-            'records', json_array(json_object('entity', entity, 'key', record_id),
-                                  {{ evidence_record('village_cadre', 'cadre_key') }},
-                                  {{ evidence_record('person', 'cadre_ref') }},
-                                  json_object('entity', case when involved_ref = cadre_ref or relation_path not like '%→%'
-                                                             then 'person' else 'company' end, 'key', involved_ref)),
-            'relation', relation_path,
-            'figures', json_object('record_date', record_date, 'amount', amount),
-            'thresholds', json_object('min_share', min_share)) as evidence
+        {{ json_obj(
+               branch='branch',
+               records=json_arr(
+                   json_obj(entity='entity', key='record_id'),
+                   evidence_record('village_cadre', 'cadre_key'),
+                   evidence_record('person', 'cadre_ref'),
+                   json_obj(
+                       entity="case when involved_ref = cadre_ref or relation_path not like '%→%' then 'person' else 'company' end",
+                       key='involved_ref')),
+               relation='relation_path',
+               figures=json_obj(record_date='record_date', amount='amount'),
+               thresholds=json_obj(min_share='min_share')) }} as evidence
     from involved
 )
 

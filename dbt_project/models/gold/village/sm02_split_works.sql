@@ -35,7 +35,7 @@ split_purchases as (
     select p.vproject_id as alert_key, 'a' as branch, p.village_code, p.region_code, p.contractor_ref,
            p.approved_date as event_date,
            p.tender_threshold, sum(r.amount) as total, count(r.amount) as parts,
-           list(r.row_id order by r.row_date, r.row_id) as row_ids
+           {{ ordered_list('r.row_id', ['r.row_date', 'r.row_id']) }} as row_ids
     from projects as p
     inner join labour_only_rows as r using (vproject_id)
     group by all
@@ -74,7 +74,7 @@ series_starts (village_code, contractor_ref, position, last_position) as (
 split_series as (
     select first.vproject_id as alert_key, 'b' as branch, first.village_code, first.region_code,
            first.contractor_ref, first.approved_date as event_date, first.tender_threshold, sum(part.amount) as total,
-           count(*) as parts, list(part.vproject_id order by part.position) as row_ids
+           count(*) as parts, {{ ordered_list('part.vproject_id', ['part.position']) }} as row_ids
     from series_starts as s
     inner join small_works as first
         on first.village_code = s.village_code and first.contractor_ref = s.contractor_ref and first.position = s.position
@@ -102,7 +102,7 @@ alerted_rows as (
     select a.alert_key, a.village_code, w.contractor_ref, w.approved_date,
            {{ threshold('min_share', 'a.region_code') }}
     from alerted as a
-    inner join small_works as w on a.branch = 'b' and list_contains(a.row_ids, w.vproject_id)
+    inner join small_works as w on a.branch = 'b' and {{ list_has('a.row_ids', 'w.vproject_id') }}
 ),
 
 related_rows as (
@@ -125,15 +125,15 @@ findings as (
         a.contractor_ref as subject_ref,
         a.event_date,
         a.total as amount,
-        json_object(
-            'branch', a.branch,
-            'records', to_json(list_transform(a.row_ids, id -> json_object(
-                           'entity', case when a.branch = 'a' and id <> a.alert_key then 'village_procurement'
-                                          else 'village_project' end, 'key', id))),
-            'relation', coalesce('party of the rows is ' || t.relation_path || ' of cadre ' || t.cadre_key,
-                                 'no party related to a cadre of the village'),
-            'figures', json_object('total', a.total, 'parts', a.parts),
-            'thresholds', json_object('tender_threshold', a.tender_threshold)) as evidence
+        {{ json_obj(
+               branch='a.branch',
+               records=json_list('a.row_ids', 'id', json_obj(
+                   entity="case when a.branch = 'a' and id <> a.alert_key then 'village_procurement' else 'village_project' end",
+                   key='id')),
+               relation="coalesce('party of the rows is ' || t.relation_path || ' of cadre ' || t.cadre_key,"
+                        ~ " 'no party related to a cadre of the village')",
+               figures=json_obj(total='a.total', parts='a.parts'),
+               thresholds=json_obj(tender_threshold='a.tender_threshold')) }} as evidence
     from alerted as a
     left join cadre_ties as t using (alert_key)
 )

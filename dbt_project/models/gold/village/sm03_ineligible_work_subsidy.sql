@@ -37,15 +37,20 @@ findings as (
         payee_ref as subject_ref,
         pay_date as event_date,
         amount,
-        json_object(
-            'branch', 'cadre',
-            'records', json_array({{ evidence_record('village_payment', 'payment_id') }},
-                                  {{ evidence_record('village_cadre', 'cadre_key') }},
-                                  {{ evidence_record('person', 'payee_ref') }}),
-            'relation', 'payee is a salaried cadre of the paying village at pay_date',
-            'figures', json_object('pay_date', pay_date, 'amount', amount, 'role', role,
-                                   'term_start', term_start, 'term_end', term_end,
-                                   'salaried_from', salaried_from)) as evidence
+        {{ json_obj(
+               branch="'cadre'",
+               records=json_arr(
+                   evidence_record('village_payment', 'payment_id'),
+                   evidence_record('village_cadre', 'cadre_key'),
+                   evidence_record('person', 'payee_ref')),
+               relation="'payee is a salaried cadre of the paying village at pay_date'",
+               figures=json_obj(
+                   pay_date='pay_date',
+                   amount='amount',
+                   role='role',
+                   term_start='term_start',
+                   term_end='term_end',
+                   salaried_from='salaried_from')) }} as evidence
     from salaried_cadre_payees
 
     union all
@@ -58,14 +63,19 @@ findings as (
         payee_ref,
         pay_date,
         amount,
-        json_object(
-            'branch', 'official',
-            'records', json_array({{ evidence_record('village_payment', 'payment_id') }},
-                                  {{ evidence_record('public_official', 'official_key') }},
-                                  {{ evidence_record('person', 'payee_ref') }}),
-            'relation', 'payee is an official in post at pay_date',
-            'figures', json_object('pay_date', pay_date, 'amount', amount, 'org_code', org_code,
-                                   'start_date', start_date, 'end_date', end_date))
+        {{ json_obj(
+               branch="'official'",
+               records=json_arr(
+                   evidence_record('village_payment', 'payment_id'),
+                   evidence_record('public_official', 'official_key'),
+                   evidence_record('person', 'payee_ref')),
+               relation="'payee is an official in post at pay_date'",
+               figures=json_obj(
+                   pay_date='pay_date',
+                   amount='amount',
+                   org_code='org_code',
+                   start_date='start_date',
+                   end_date='end_date')) }}
     from official_payees
 )
 
