@@ -18,8 +18,8 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 if shutil.which("java") is None:
     pytest.skip("Spark needs a Java runtime (17 or later) on PATH", allow_module_level=True)
-pytest.importorskip("pyspark", reason="the Spark packages are the `spark` extra: pip install -e '.[spark]'")
-pytest.importorskip("dbt.adapters.spark", reason="dbt-spark is the `spark` extra: pip install -e '.[spark]'")
+pytest.importorskip("pyspark", reason="the Spark packages (the `spark` extra) are in .venv-spark: run `make test-spark`")
+pytest.importorskip("dbt.adapters.spark", reason="dbt-spark (the `spark` extra) is in .venv-spark: run `make test-spark`")
 
 ALERT_KEY = ["model_id", "primary_key", "severity", "rule_branch"]
 CASES = Path(__file__).resolve().parent.parent / "cases"
