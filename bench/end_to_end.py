@@ -202,7 +202,7 @@ def main() -> None:
     if args.record:
         record(f"End to end, SF {args.scale:g}",
                f"SF {args.scale:g}, seed {args.seed}; {generated}each run is `powertrace run` in its own process",
-               lines, command=f"python bench/end_to_end.py --scale {args.scale:g} --lake <dir> --record")
+               lines, command=f"python bench/end_to_end.py --scale {args.scale:g} --seed {args.seed} --lake <dir> --record")
     if not args.no_verify and not same:
         raise SystemExit("the increment's alerts differ from the full rebuild's")
 

@@ -91,7 +91,7 @@ def main() -> None:
 
         scales = " ".join(f"{s:g}" for s in sorted(args.scales))
         record("Generator memory (streaming)", f"scales {scales}, seed {args.seed}, one generator process at a time",
-               lines, command=f"python bench/generate_memory.py --scales {scales} --record")
+               lines, command=f"python bench/generate_memory.py --scales {scales} --seed {args.seed} --record")
 
 
 if __name__ == "__main__":

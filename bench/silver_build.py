@@ -114,7 +114,7 @@ def main() -> None:
     print("\n".join(lines))
     if args.record:
         record("Silver build and one-day increment", f"SF {args.scale}, seed {args.seed}", lines,
-               command=f"python bench/silver_build.py --scale {args.scale} --lake <dir> --record")
+               command=f"python bench/silver_build.py --scale {args.scale} --seed {args.seed} --lake <dir> --record")
 
 
 if __name__ == "__main__":
