@@ -64,7 +64,8 @@ def connect_readonly(warehouse: Path):
     return duckdb.connect(str(warehouse), read_only=True)
 
 
-def read_relation(warehouse: Path, relation: str):
-    """A warehouse relation as an Arrow table."""
+def read_relation(warehouse: Path, relation: str, columns: tuple[str, ...] | None = None):
+    """A warehouse relation (or those of its columns) as an Arrow table."""
+    select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
     with connect_readonly(warehouse) as con:
-        return con.execute(f"select * from {relation}").to_arrow_table()
+        return con.execute(f"select {select} from {relation}").to_arrow_table()

@@ -77,6 +77,12 @@ def run_dbt(world_root: Path, lake: Path, dbt_dir: Path, args: list[str]):
 
 
 @pytest.fixture(scope="session")
+def dbt_over_lake():
+    """run_dbt, for tests that build a lake of their own."""
+    return run_dbt
+
+
+@pytest.fixture(scope="session")
 def built_world(small_world, tmp_path_factory) -> BuiltWorld:
     import shutil
 

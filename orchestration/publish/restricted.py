@@ -12,6 +12,9 @@ from pathlib import Path
 
 from orchestration.settings import Zones
 
+# The model's other columns record how the name was chosen (for its incremental build).
+PUBLISHED_COLUMNS = ("person_ref", "id_number", "name")
+
 
 def publish_restricted(lake: str | Path | None = None, *, run_id: str = "manual") -> dict[str, int]:
     """Overwrite ``<lake>/restricted/person_identity`` from the warehouse in one Delta commit;
@@ -20,6 +23,6 @@ def publish_restricted(lake: str | Path | None = None, *, run_id: str = "manual"
     from orchestration.warehouse import read_relation, relation_name
 
     zones = Zones(lake)
-    table = read_relation(zones.warehouse, relation_name("person_identity"))
+    table = read_relation(zones.warehouse, relation_name("person_identity"), PUBLISHED_COLUMNS)
     version = commit_table(zones.restricted / "person_identity", table, run_id)
     return {"rows": table.num_rows, "delta_version": version}

@@ -5,6 +5,7 @@ sides of every dissolved marriage on and before its dissolution date, the SQL an
 oracle's answer, party for party."""
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
 from relations_oracle import clean_tables, oracle_parties, questions, sql_parties
@@ -38,6 +39,35 @@ def test_sql_answers_are_the_oracle_answers(built_world, asked, macro, relatives
                       questions_asked, built_world.key)
     assert len(want) > QUESTIONS  # the sample reaches relatives and companies, not only 'self'
     assert got == want, {"missing": sorted(want - got)[:10], "extra": sorted(got - want)[:10]}
+
+
+def test_asking_for_one_party_answers_as_the_oracle(built_world, asked):
+    """related_parties(..., party=...) (cadre_related's form): asked about each of the oracle's
+    parties of a question and about a decoy (another question's party), it finds exactly the
+    oracle's."""
+    import random
+
+    import duckdb
+
+    from orchestration.pseudonym import person_ref
+
+    tables, questions_asked = asked
+    want = oracle_parties(tables, questions_asked, built_world.key)
+    parties = sorted({party for _, party in want})
+    rng = random.Random(5)
+    pairs = sorted(want | {(i, rng.choice(parties)) for i in range(len(questions_asked))})
+    rows = [(i, person_ref(questions_asked[i][0], key=built_world.key), questions_asked[i][1], party)
+            for i, party in pairs]
+    sql = compiled_inline(built_world, "{{ related_parties('anchors', 'anchor_ref', 'at_date', 0.05, "
+                                       "party='asked_party') }}")
+    with duckdb.connect(str(built_world.lake / "warehouse.duckdb"), read_only=True) as con:
+        con.register("anchors", pl.DataFrame(rows, orient="row", schema=["question_no", "anchor_ref", "at_date",
+                                                                          "asked_party"]).to_arrow())
+        got = set(con.execute(f"select question_no, party_ref from ({sql}) where party_ref = asked_party").fetchall())
+        found_rows = con.execute(f"select count(*) from ({sql})").fetchone()[0]
+    assert len(pairs) > len(want)  # decoys were asked
+    assert got == want, {"missing": sorted(want - got)[:10], "extra": sorted(got - want)[:10]}
+    assert found_rows == len(want)  # only the asked party is returned
 
 
 def test_min_share_is_an_expression_of_the_anchor_row(built_world):

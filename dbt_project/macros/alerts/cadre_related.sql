@@ -18,10 +18,9 @@
     ),
 
     _cr_parties as (
-        {{ related_parties('_cr_cadres_at_date', 'cadre_ref', date_col, min_share_col) }}
+        {{ related_parties('_cr_cadres_at_date', 'cadre_ref', date_col, min_share_col, party=party_col) }}
     )
 
     select {{ star_except(none, ['party_ref', 'party_kind']) }}
     from _cr_parties
-    where party_ref = {{ party_col }}
 {%- endmacro %}

@@ -21,6 +21,9 @@
   relatives at D, and every company any of these is, at D, legal rep of or a person shareholder of
   with share_ratio >= min_share (each row alone, nothing summed; company holders not followed).
 
+  party       optional SQL expression over anchors' columns: only that party is looked for (is it
+              one of P's related parties at D, and by which path?), much cheaper than listing all
+
   A party reached by several paths is listed once, by its shortest path (then alphabetically).
   Anchor rows without parties (a null ref, an unknown person with no ties is still 'self') are
   dropped by the join; use a left join on the result to keep them.
@@ -36,13 +39,20 @@
 {%- endmacro %}
 
 
-{% macro related_parties(anchors, anchor_ref, at_date, min_share=0.05) -%}
-    {{ _related(anchors, anchor_ref, at_date, min_share, with_self=true, with_companies=true) }}
+{% macro related_parties(anchors, anchor_ref, at_date, min_share=0.05, party=none) -%}
+    {{ _related(anchors, anchor_ref, at_date, min_share, with_self=true, with_companies=true, party=party) }}
 {%- endmacro %}
 
 
-{% macro _related(anchors, anchor_ref, at_date, min_share, with_self, with_companies) -%}
+{% macro _related(anchors, anchor_ref, at_date, min_share, with_self, with_companies, party=none) -%}
+    {#- How it is computed, and why: the paths from each distinct anchor person are found once,
+        with the span of dates over which each holds (both edges' spans intersected), and only then
+        matched to the questions' dates. Asking the relation per (person, date) instead multiplied
+        every edge by the number of distinct dates asked (cadre_related at SF 1: millions of
+        questions, 40 s); the paths of the anchors are a few per person. With `party` (an
+        expression over anchors' columns), only that party is looked for: cadre_related's case. -#}
     {%- set relation = ref('relation') -%}
+    {%- set always = "date '0001-01-01'" -%}
     {%- set min_share_expr = 'cast(null as double)' if min_share is none else 'cast(' ~ min_share ~ ' as double)' -%}
     with _rp_anchor_rows as (
         select
@@ -50,58 +60,80 @@
             {{ anchor_ref }} as _rp_ref,
             cast({{ at_date }} as date) as _rp_date,
             {{ min_share_expr }} as _rp_min_share
+            {%- if party is not none %},
+            {{ party }} as _rp_party
+            {%- endif %}
         from {{ anchors }}
     ),
 
     -- each distinct question once, however many anchor rows ask it
     _rp_questions as (
-        select distinct _rp_ref, _rp_date, _rp_min_share
+        select distinct _rp_ref, _rp_date, _rp_min_share{% if party is not none %}, _rp_party{% endif %}
         from _rp_anchor_rows
-        where _rp_ref is not null and _rp_date is not null
+        where _rp_ref is not null and _rp_date is not null{% if party is not none %} and _rp_party is not null{% endif %}
     ),
 
-    _rp_persons as (
+    _rp_anchor_refs as (
+        select distinct _rp_ref from _rp_questions
+    ),
+
+    -- every person path from an anchor, with the span over which it holds
+    _rp_person_paths as (
         {%- if with_self %}
-        select _rp_ref, _rp_date, _rp_min_share, _rp_ref as party_ref, 'self' as relation_path
-        from _rp_questions
+        select _rp_ref, _rp_ref as party_ref, 'self' as relation_path,
+               {{ always }} as valid_from, cast(null as date) as valid_to
+        from _rp_anchor_refs
         union all
         {%- endif %}
-        select q._rp_ref, q._rp_date, q._rp_min_share, r.to_ref as party_ref, r.relation_type as relation_path
-        from _rp_questions as q
+        select a._rp_ref, r.to_ref as party_ref, r.relation_type as relation_path, r.valid_from, r.valid_to
+        from _rp_anchor_refs as a
         inner join {{ relation }} as r
-            on r.from_ref = q._rp_ref
+            on r.from_ref = a._rp_ref
             and r.relation_type in ('spouse', 'parent', 'child', 'sibling')
-            and r.to_ref <> q._rp_ref
-            and {{ holds_at('r.valid_from', 'r.valid_to', 'q._rp_date') }}
+            and r.to_ref <> a._rp_ref
     ),
 
-    _rp_parties as (
-        select *, 'person' as party_kind from _rp_persons
+    _rp_paths as (
+        select *, 'person' as party_kind, cast(null as {{ sql_type('varchar') }}) as company_step,
+               cast(null as double) as share_ratio
+        from _rp_person_paths
         {%- if with_companies %}
         union all
+        -- both edges must hold at D: the later start, the earlier end (a null start holds never)
         select
-            p._rp_ref, p._rp_date, p._rp_min_share, r.to_ref as party_ref,
-            p.relation_path || '→' || r.relation_type as relation_path,
-            'company' as party_kind
-        from _rp_persons as p
+            p._rp_ref, r.to_ref, p.relation_path || '→' || r.relation_type,
+            case when p.valid_from is not null and r.valid_from is not null
+                 then greatest(p.valid_from, r.valid_from) end,
+            case when p.valid_to is null then r.valid_to
+                 when r.valid_to is null then p.valid_to
+                 else least(p.valid_to, r.valid_to) end,
+            'company', r.relation_type, r.share_ratio
+        from _rp_person_paths as p
         inner join {{ relation }} as r
             on r.from_ref = p.party_ref
             and r.relation_type in ('legal_rep', 'shareholder')
-            and {{ holds_at('r.valid_from', 'r.valid_to', 'p._rp_date') }}
-            and (r.relation_type = 'legal_rep' or r.share_ratio >= p._rp_min_share)
         {%- endif %}
     ),
 
     _rp_shortest as (
-        select * from _rp_parties
+        select q.*, p.party_ref, p.party_kind, p.relation_path
+        from _rp_questions as q
+        inner join _rp_paths as p
+            on p._rp_ref = q._rp_ref
+            {%- if party is not none %}
+            and p.party_ref = q._rp_party
+            {%- endif %}
+            and {{ holds_at('p.valid_from', 'p.valid_to', 'q._rp_date') }}
+            and (p.company_step is null or p.company_step = 'legal_rep' or p.share_ratio >= q._rp_min_share)
         qualify row_number() over (
-            partition by _rp_ref, _rp_date, _rp_min_share, party_ref
-            order by cast(relation_path <> 'self' as integer) + length(relation_path) - length(replace(relation_path, '→', '')),
-                     relation_path) = 1
+            partition by q._rp_ref, q._rp_date, q._rp_min_share, p.party_ref
+            order by cast(p.relation_path <> 'self' as integer)
+                     + length(p.relation_path) - length(replace(p.relation_path, '→', '')),
+                     p.relation_path) = 1
     )
 
     select
-        {{ star_except('a', ['_rp_ref', '_rp_date', '_rp_min_share']) }},
+        {{ star_except('a', ['_rp_ref', '_rp_date', '_rp_min_share'] + (['_rp_party'] if party is not none else [])) }},
         s.party_ref,
         s.party_kind,
         s.relation_path
@@ -110,4 +142,7 @@
         on a._rp_ref = s._rp_ref
         and a._rp_date = s._rp_date
         and a._rp_min_share is not distinct from s._rp_min_share
+        {%- if party is not none %}
+        and a._rp_party = s._rp_party
+        {%- endif %}
 {%- endmacro %}
