@@ -107,8 +107,20 @@ class Suite(BaseModel):
     on_failure: Literal["hold_readers", "hold_all"] = Field(
         "hold_readers", description="hold_readers: the published tables and models that read this table keep "
                                     "their last good publication; hold_all: nothing is published")
+    engine: Engine | None = Field(
+        None, description="default engine of this suite's expectations that can run on it (an expectation's own "
+                          "engine or sample wins)")
     expectations: list[Expectation]
     path: Path | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _suite_engine(self) -> Suite:
+        if self.engine is not None:
+            object.__setattr__(self, "expectations", [
+                e.model_copy(update={"engine": self.engine})
+                if e.engine is None and e.sample is None and self.engine in CATALOGUE[e.expect]["engines"] else e
+                for e in self.expectations])
+        return self
 
     @property
     def name(self) -> str:

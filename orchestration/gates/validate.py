@@ -188,16 +188,18 @@ def _powertrace(con, relation: str, e: Expectation, ctx: GateContext, base: dict
 
     text_columns = [r[0] for r in con.execute(f"describe select * from {relation}").fetchall() if r[1] == "VARCHAR"]
     hits: list[str] = []
-    rows = 0
+    rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
     if text_columns:
         # one string per row holding every text column: one scan, one regex pass. The separator is
-        # not a space: the scanner removes spaces (to find spaced-out ids), which would glue columns
+        # not a space: the scanner removes spaces (to find spaced-out ids), which would glue columns.
+        # DuckDB hands over only the rows with 15 digits in a row once spaces are gone (any id
+        # spelling has them; full-width digits are Unicode digits too): the Python scan, which does
+        # the real test, reads a fraction of the text.
         joined = " || '|' || ".join(f"coalesce({_quote(c)}, '')" for c in text_columns)
-        cursor = con.execute(f"select {joined} from {relation}")
+        cursor = con.execute(f"select text from (select {joined} as text from {relation}) "
+                             r"where regexp_matches(regexp_replace(text, '[\t\n\f\r \x{3000}]', '', 'g'), '\p{Nd}{15}')")
         while batch := cursor.fetchmany(10_000):
-            rows += len(batch)
-            for (text,) in batch:
-                hits.extend(id_numbers_in(text))
+            hits.extend(id_numbers_in("|".join(text for (text,) in batch)))  # rows apart as columns are
     return ExpectationResult(**base, success=not hits, element_count=rows, unexpected_count=len(hits),
                              unexpected_sample=json.dumps([mask(h) for h in hits[:SAMPLE_SIZE]], ensure_ascii=False),
                              observed=json.dumps({"columns_scanned": text_columns}))

@@ -85,6 +85,19 @@ def test_the_no_raw_id_expectation_catches_a_planted_leak_in_any_spelling(con):
     assert "330120" not in result.unexpected_sample  # the finding itself is masked
 
 
+def test_the_no_raw_id_scan_sees_ids_spaced_out_with_any_white_space(tmp_path):
+    """DuckDB passes the scanner only rows with 15 digits in a row once white space is removed:
+    ids broken by ideographic spaces, tabs or newlines must still reach it."""
+    db = duckdb.connect(str(tmp_path / "w.duckdb"))
+    db.execute("create table s (note varchar)")
+    db.executemany("insert into s values (?)", [("3301\u30002019\t6304 0400\n4X",), ("no digits here",),
+                                                ("amount 123456789012345.5",), ("３３０１２０１９６３０４０４００４ｘ",)])
+    result = validate_suite(db, Suite(table="s", expectations=[{"expect": "expect_no_id_number_in_any_column"}]),
+                            "s", GateContext(run_id="r")).results[0]
+    db.close()
+    assert result.unexpected_count == 2 and result.element_count == 4
+
+
 def test_row_count_band_compares_with_the_previous_run(con):
     band = {"expect": "expect_row_count_within_band_of_previous_run", "band": 0.5}
     assert one(con, band).success  # first run: nothing to compare with

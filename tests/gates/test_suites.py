@@ -60,3 +60,23 @@ def test_freshness_warns_and_never_blocks(tmp_path):
     path.write_text("table: t\nexpectations:\n  - {expect: expect_table_to_be_fresh, column: d, max_age_days: 1}\n")
     suite = load_suite(path)
     assert suite.expectations[0].severity == "warn" and suite.blocking == []
+
+
+def test_a_suite_engine_is_the_default_of_the_expectations_that_can_run_on_it(tmp_path):
+    path = tmp_path / "t.yml"
+    path.write_text("table: t\nengine: duckdb\nexpectations:\n"
+                    "  - {expect: expect_column_values_to_not_be_null, column: a}\n"
+                    "  - {expect: expect_column_values_to_be_in_set, column: a, value_set: [1], engine: gx}\n"
+                    "  - {expect: expect_column_values_to_be_between, column: a, min_value: 0, sample: 10}\n"
+                    "  - {expect: expect_no_id_number_in_any_column}\n")
+    assert [e.run_engine for e in load_suite(path).expectations] == ["duckdb", "gx", "gx", "powertrace"]
+
+
+def test_silver_suites_run_in_sql_and_the_gold_suites_in_great_expectations():
+    """Silver tables grow with the province (SF 10: tens of millions of rows): their expectations
+    run as SQL in DuckDB, not as pandas frames; the gold tables are small enough for GX."""
+    for table, suite in suites().items():
+        engines = {e.run_engine for e in suite.expectations}
+        if suite.path.parent.name == "silver":
+            assert engines <= {"duckdb", "powertrace"}, table
+    assert "gx" in {e.run_engine for e in suites()["alerts"].expectations}
