@@ -4,11 +4,13 @@
     the alert service only, to <lake>/restricted/person_identity (orchestration/publish/restricted.py). Only the alert service's
     re-identification path, under its own permission, reads this table.
 
-    Incremental: a build reads only the staging rows committed since the table's latest
-    ingested_at (as silver does, macros/silver/incremental.sql) and re-chooses the name of the
-    id_numbers they carry, against the row the table already holds; the choice's inputs
-    (name_priority, batch_date, ingested_at, source_row) are kept as columns for that, and are not
-    published. -#}
+    Incremental: a build reads only the staging rows bronze committed after the latest commit an
+    earlier build read (read_through: the newest row READ, not the newest row chosen: a row
+    that loses to a household-registry name must not be read again by every build), and
+    re-chooses the name of the id_numbers they carry against the row the table already holds;
+    the choice's inputs (name_priority, batch_date, ingested_at, source_row) are kept as columns
+    for that, and are not published. Each staging model is read once (a scan of a kind's bronze
+    tables costs about a second however few rows it returns). -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='id_number',
           on_schema_change='fail') }}
 {#- Sources that deliver a person's name beside the id (priority: the household registry's name
@@ -21,28 +23,25 @@
     ('stg_village_finance__village_payment', 'payee_id', 'payee_name', 3, "coalesce(lower(trim(payee_type)), '') <> 'company'"),
 ] %}
 {%- set unnamed = [
-    ('stg_marriage_registry__marriage', 'person_a_id', none),
-    ('stg_marriage_registry__marriage', 'person_b_id', none),
-    ('stg_death_registry__death', 'id_number', none),
-    ('stg_business_registry__company', 'legal_rep_id', none),
-    ('stg_business_registry__shareholder', 'holder_id', "coalesce(lower(trim(holder_type)), '') <> 'company'"),
-    ('stg_public_resource_trading__contract', 'technical_lead_id', none),
-    ('stg_site_attendance__site_attendance', 'id_number', none),
-    ('stg_village_finance__village_project', 'contractor_id', "coalesce(lower(trim(contractor_type)), '') <> 'company'"),
-    ('stg_asset_trading__asset_lease', 'lessee_id', "coalesce(lower(trim(lessee_type)), '') <> 'company'"),
-    ('stg_social_assistance__subsidy_payment', 'recipient_id', none),
-    ('stg_pension__pension_payment', 'recipient_id', none),
-    ('stg_social_insurance__insurance_contribution', 'id_number', none),
-    ('stg_work_injury__injury_claim', 'injured_id', none),
-    ('stg_work_injury__injury_claim', 'handler_id', none),
-    ('stg_hospital_his__prescription', 'doctor_id', none),
-    ('stg_hospital_his__prescription', 'patient_id', none),
-    ('stg_vehicle_registry__vehicle', 'owner_id', none),
-    ('stg_property_registry__property', 'owner_id', none),
+    ('stg_marriage_registry__marriage', ['person_a_id', 'person_b_id'], none),
+    ('stg_death_registry__death', ['id_number'], none),
+    ('stg_business_registry__company', ['legal_rep_id'], none),
+    ('stg_business_registry__shareholder', ['holder_id'], "coalesce(lower(trim(holder_type)), '') <> 'company'"),
+    ('stg_public_resource_trading__contract', ['technical_lead_id'], none),
+    ('stg_site_attendance__site_attendance', ['id_number'], none),
+    ('stg_village_finance__village_project', ['contractor_id'], "coalesce(lower(trim(contractor_type)), '') <> 'company'"),
+    ('stg_asset_trading__asset_lease', ['lessee_id'], "coalesce(lower(trim(lessee_type)), '') <> 'company'"),
+    ('stg_social_assistance__subsidy_payment', ['recipient_id'], none),
+    ('stg_pension__pension_payment', ['recipient_id'], none),
+    ('stg_social_insurance__insurance_contribution', ['id_number'], none),
+    ('stg_work_injury__injury_claim', ['injured_id', 'handler_id'], none),
+    ('stg_hospital_his__prescription', ['doctor_id', 'patient_id'], none),
+    ('stg_vehicle_registry__vehicle', ['owner_id'], none),
+    ('stg_property_registry__property', ['owner_id'], none),
 ] %}
 {%- set committed_since_last_build -%}
     {%- if this is not none and is_incremental() %}
-        and _ingested_at > (select coalesce(max(ingested_at), timestamptz '1970-01-01 00:00:00+00') from {{ this }})
+        and _ingested_at > (select coalesce(max(read_through), timestamptz '1970-01-01 00:00:00+00') from {{ this }})
     {%- endif %}
 {%- endset %}
 
@@ -55,12 +54,15 @@ with seen as (
         {{- committed_since_last_build }}
     union all
     {%- endfor %}
-    {%- for model, id_col, condition in unnamed %}
-    select {{ id_col }}, cast(null as {{ sql_type('varchar') }}), 9, cast(null as date), max(_ingested_at), cast(null as bigint)
-    from {{ ref(model) }}
-    where {{ id_col }} is not null{% if condition %} and {{ condition }}{% endif %}
+    {%- for model, id_cols, condition in unnamed %}
+    {%- set id_rows = [] %}{% for column in id_cols %}{% do id_rows.append(['rows_read.' ~ column]) %}{% endfor %}
+    select ids.id_number, cast(null as {{ sql_type('varchar') }}), 9, cast(null as date), max(_ingested_at),
+           cast(null as bigint)
+    from {{ ref(model) }} as rows_read
+    {{ lateral_rows(id_rows, 'ids', ['id_number']) }}
+    where ids.id_number is not null{% if condition %} and {{ condition }}{% endif %}
         {{- committed_since_last_build }}
-    group by {{ id_col }}
+    group by ids.id_number
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -97,7 +99,8 @@ select
     name_priority,
     batch_date,
     ingested_at,
-    source_row
+    source_row,
+    (select max(_ingested_at) from seen) as read_through
 from candidates
 qualify row_number() over (
     partition by id_number
