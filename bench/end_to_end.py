@@ -118,6 +118,18 @@ def last_run_steps(home: Path) -> tuple[float, dict[str, float]]:
     return stats.end_time - stats.start_time, steps
 
 
+def breakdown(wall: float, dagster_run: float, steps: dict[str, float]) -> str:
+    """Where a run's wall time went: the process's start and Dagster's own cost outside steps,
+    ingestion (every bronze step), dbt, the gates, the publication (steps run one at a time)."""
+    ingestion = sum(v for k, v in steps.items() if k.startswith("bronze_"))
+    named = {"dbt": steps.get("warehouse_models", 0.0), "gates": steps.get("quality_gates", 0.0),
+             "publication": sum(v for k, v in steps.items() if k.startswith("publication"))}
+    other_steps = sum(steps.values()) - ingestion - sum(named.values())
+    parts = {"start and Dagster": wall - sum(steps.values()), "ingestion": ingestion, **named,
+             "other steps": other_steps}
+    return ", ".join(f"{k} {v:.1f} s" for k, v in parts.items())
+
+
 def reset(lake: Path, home: Path) -> None:
     """An empty lake but for landing and truth, and a fresh Dagster instance."""
     for zone in DATA_ZONES:
@@ -195,6 +207,8 @@ def main() -> None:
         lines.append(f"full rebuild over the same data:       {rebuild_wall:8.1f} s wall, peak memory "
                      f"{rebuild_peak / 2**30:5.2f} GiB; alerts equal the increment's: {same} ({rebuilt.height:,} alerts)")
     lines.append(f"disk: landing {landing_gib:.2f} GiB, whole lake after the increment {lake_gib:.2f} GiB")
+    lines.append(f"where the time went, full build: {breakdown(full_wall, full_run, full_steps)}")
+    lines.append(f"where the time went, increment:  {breakdown(day_wall, day_run, day_steps)}")
     for title, steps in (("full build", full_steps), ("increment", day_steps)):
         lines.append(f"slowest Dagster steps, {title}:")
         lines += [f"  {k:<40} {v:8.1f} s" for k, v in sorted(steps.items(), key=lambda kv: -kv[1])[:6]]

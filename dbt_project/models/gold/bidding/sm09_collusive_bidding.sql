@@ -48,14 +48,23 @@ fingerprints as (
         ["'same_price'", 'cast(round(b.bid_price, 2) as ' ~ sql_type('varchar') ~ ')']], 'f', ['branch', 'value']) }}
 ),
 
+shared_values as (
+    -- min <> max: two different bidders at least; far cheaper than counting distinct bidders over
+    -- every (project, kind, value), and the lists are built below for the few values shared
+    select project_id, branch, value
+    from fingerprints
+    where value is not null and lower(value) not in {{ placeholders }}
+    group by project_id, branch, value
+    having min(bidder_code) <> max(bidder_code)
+),
+
 shared as (
     select project_id, branch, value,
            {{ ordered_list('bidder_code', distinct=true) }} as bidders,
            {{ ordered_list('bid_id') }} as bid_ids
     from fingerprints
-    where value is not null and lower(value) not in {{ placeholders }}
+    inner join shared_values using (project_id, branch, value)
     group by project_id, branch, value
-    having count(distinct bidder_code) >= 2
 ),
 
 findings as (
