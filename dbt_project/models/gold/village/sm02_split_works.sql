@@ -102,7 +102,9 @@ alerted_rows as (
     select a.alert_key, a.village_code, w.contractor_ref, w.approved_date,
            {{ threshold('min_share', 'a.region_code') }}
     from alerted as a
-    inner join small_works as w on a.branch = 'b' and {{ list_has('a.row_ids', 'w.vproject_id') }}
+    {{ unnest_join('a.row_ids', 'series_row', 'vproject_id') }}
+    inner join small_works as w on w.vproject_id = series_row.vproject_id  -- an equi-join, not a list scan
+    where a.branch = 'b'
 ),
 
 related_rows as (
