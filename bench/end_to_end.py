@@ -30,10 +30,11 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from bench.results import record  # noqa: E402
+from orchestration.evaluate import ALERT_IDENTITY  # noqa: E402
+from orchestration.world.arrival import hold_back_last_day, land_held_day  # noqa: E402
 
 DATA_ZONES = ("bronze", "quarantine", "ledger", "warehouse.duckdb", "warehouse.duckdb.wal", "gates", "published",
               "publications", "restricted")
-ALERT_KEY = ["model_id", "primary_key", "severity", "rule_branch"]
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -138,25 +139,10 @@ def reset(lake: Path, home: Path) -> None:
     shutil.rmtree(home, ignore_errors=True)
 
 
-def hold_back_last_day(lake: Path, held: Path) -> str:
-    """Move every batch folder of the world's last day out of landing; the day's date."""
-    last = max(p.name for p in (lake / "landing").glob("*/*") if p.is_dir())
-    for folder in sorted((lake / "landing").glob(f"*/{last}")):
-        (held / folder.parent.name).mkdir(parents=True, exist_ok=True)
-        folder.rename(held / folder.parent.name / last)
-    return last
-
-
-def land_held_day(lake: Path, held: Path) -> None:
-    for folder in sorted(held.glob("*/*")):
-        folder.rename(lake / "landing" / folder.parent.name / folder.name)
-    shutil.rmtree(held, ignore_errors=True)
-
-
 def published_alerts(lake: Path):
     import polars as pl
 
-    return pl.read_delta(str(lake / "published" / "alerts")).select(ALERT_KEY).sort(ALERT_KEY)
+    return pl.read_delta(str(lake / "published" / "alerts")).select(ALERT_IDENTITY).sort(ALERT_IDENTITY)
 
 
 def main() -> None:

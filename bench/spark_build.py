@@ -18,8 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.results import record  # noqa: E402
+from orchestration.evaluate import ALERT_IDENTITY  # noqa: E402
 
-ALERT_KEY = ["model_id", "primary_key", "severity", "rule_branch"]
 
 
 def timed(*command: str) -> float:
@@ -46,13 +46,13 @@ def main() -> None:
     if not (lake / "published" / "alerts").is_dir():
         duckdb_run = timed(powertrace, "--lake", str(lake), "run")
     spark = timed(powertrace, "--lake", str(lake), "spark-build")
-    on_spark = pl.read_parquet(lake / "spark" / "alerts.parquet").select(ALERT_KEY).sort(ALERT_KEY)
-    on_duckdb = pl.read_delta(str(lake / "published" / "alerts")).select(ALERT_KEY).sort(ALERT_KEY)
+    on_spark = pl.read_parquet(lake / "spark" / "alerts.parquet").select(ALERT_IDENTITY).sort(ALERT_IDENTITY)
+    on_duckdb = pl.read_delta(str(lake / "published" / "alerts")).select(ALERT_IDENTITY).sort(ALERT_IDENTITY)
     branches = on_duckdb.select("model_id", "rule_branch").unique().height
     lines = [f"powertrace spark-build (bronze snapshots, Spark session, dbt build, alerts): {spark:7.1f} s",
              "powertrace run on DuckDB (ingest to publication, Dagster):                  "
              + (f"{duckdb_run:7.1f} s" if duckdb_run is not None else "   (published before)"),
-             f"alerts: Spark {on_spark.height:,}, DuckDB {on_duckdb.height:,}; equal in {', '.join(ALERT_KEY)}: "
+             f"alerts: Spark {on_spark.height:,}, DuckDB {on_duckdb.height:,}; equal in {', '.join(ALERT_IDENTITY)}: "
              f"{on_spark.equals(on_duckdb)}; rule branches with alerts: {branches}"]
     print("\n".join(lines))
     if args.record:

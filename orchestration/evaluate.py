@@ -28,6 +28,9 @@ from orchestration.settings import Zones, dbt_target_dir
 
 MODEL_LEVEL = "*"  # rule_branch of the per-model rows
 KEY = ["model_id", "primary_key"]
+# What "the same alerts" means when two builds are compared (a daily run and a full rebuild,
+# DuckDB and Spark): the alert, its severity and its branches.
+ALERT_IDENTITY = ["model_id", "primary_key", "severity", "rule_branch"]
 EVALUATION_SCHEMA = {
     "as_of": pl.Date, "model_id": pl.Utf8, "rule_branch": pl.Utf8, "alerts": pl.Int64, "truth": pl.Int64,
     "true_positives": pl.Int64, "precision": pl.Float64, "recall": pl.Float64, "decoys_alerted": pl.Int64,

@@ -13,6 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from orchestration.cli import main
+from orchestration.evaluate import ALERT_IDENTITY
+from orchestration.world.arrival import hold_back_last_day, land_held_day
 
 
 @pytest.fixture(scope="module")
@@ -24,15 +26,12 @@ def ran_lake(small_world, tmp_path_factory):
         shutil.copytree(small_world / zone, lake / zone)
     home = tmp_path_factory.mktemp("dagster_home")
     held = tmp_path_factory.mktemp("last_day")
-    last = max(p.name for p in (lake / "landing").glob("*/*") if p.is_dir())
-    for folder in sorted((lake / "landing").glob(f"*/{last}")):
-        folder.rename(held / folder.parent.name)
+    hold_back_last_day(lake, held)
     mp = pytest.MonkeyPatch()
     mp.setenv("DAGSTER_HOME", str(home))
     first = CliRunner().invoke(main, ["--lake", str(lake), "run"])
     assert first.exit_code == 0, first.output[-3000:]
-    for folder in sorted(held.iterdir()):
-        folder.rename(lake / "landing" / folder.name / last)
+    land_held_day(lake, held)
     result = CliRunner().invoke(main, ["--lake", str(lake), "run"])
     mp.undo()
     return lake, home, result
@@ -71,7 +70,7 @@ def test_after_the_daily_run_every_models_alerts_equal_a_full_builds(ran_lake):
     """The truth is the full world judged by the independent oracles, which a full build matches
     exactly at this scale: the increment must end on the same alerts, no more, no fewer."""
     lake, _, _ = ran_lake
-    key = ["model_id", "primary_key", "severity", "rule_branch"]
+    key = ALERT_IDENTITY
     published = pl.read_delta(str(lake / "published" / "alerts")).select(key).sort(key)
     truth = pl.read_parquet(lake / "truth" / "alerts.parquet").select(key).sort(key)
     assert set(truth["model_id"]) == {f"SM{n:02d}" for n in range(1, 11)}

@@ -14,6 +14,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from orchestration.evaluate import ALERT_IDENTITY
+
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 if shutil.which("java") is None:
@@ -21,7 +23,6 @@ if shutil.which("java") is None:
 pytest.importorskip("pyspark", reason="the Spark packages (the `spark` extra) are in .venv-spark: run `make test-spark`")
 pytest.importorskip("dbt.adapters.spark", reason="dbt-spark (the `spark` extra) is in .venv-spark: run `make test-spark`")
 
-ALERT_KEY = ["model_id", "primary_key", "severity", "rule_branch"]
 CASES = Path(__file__).resolve().parent.parent / "cases"
 
 
@@ -46,11 +47,11 @@ def branches(alerts: pl.DataFrame) -> set[tuple[str, str]]:
 
 
 def test_spark_alerts_equal_duckdb_alerts(built_world, spark_built):
-    spark = pl.read_parquet(spark_built.alerts).select(ALERT_KEY)
-    duck = pl.DataFrame(built_world.query(f"select {', '.join(ALERT_KEY)} from gold.alerts"))
+    spark = pl.read_parquet(spark_built.alerts).select(ALERT_IDENTITY)
+    duck = pl.DataFrame(built_world.query(f"select {', '.join(ALERT_IDENTITY)} from gold.alerts"))
     assert spark.height == spark_built.alert_rows > 0
-    only_spark = spark.join(duck, on=ALERT_KEY, how="anti").sort(ALERT_KEY)
-    only_duck = duck.join(spark, on=ALERT_KEY, how="anti").sort(ALERT_KEY)
+    only_spark = spark.join(duck, on=ALERT_IDENTITY, how="anti").sort(ALERT_IDENTITY)
+    only_duck = duck.join(spark, on=ALERT_IDENTITY, how="anti").sort(ALERT_IDENTITY)
     assert only_spark.is_empty() and only_duck.is_empty(), (
         f"{only_spark.height} alerts only on Spark, e.g. {only_spark.head(5).rows()}; "
         f"{only_duck.height} only on DuckDB, e.g. {only_duck.head(5).rows()}")
