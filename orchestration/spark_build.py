@@ -51,12 +51,14 @@ def export_bronze(lake: Path, registry) -> int:
     import pyarrow.parquet as pq
     from deltalake import DeltaTable
 
+    from orchestration.ingest.delta import exists as delta_exists
+
     zones = Zones(lake)
     written = 0
     for contract in registry.values():
         for table in contract.tables:
             source = zones.bronze_table(contract.system_id, table)
-            if not (source / "_delta_log").is_dir():
+            if not delta_exists(source):
                 raise click.ClickException(f"bronze table {source} does not exist: ingest the lake first "
                                            "(`powertrace ingest` or `powertrace run`)")
             target = Path(lake) / SPARK_BRONZE_SUBDIR / contract.system_id / table

@@ -263,11 +263,11 @@ def _write(run: _Run, selected: list[Batch], shared: SharedWrites | None) -> Non
 
     where = f"system_id = {sql_text(sid)} AND {in_dates('batch_date', dates)}"
     quarantined = pl.concat([pl.DataFrame(schema=QUARANTINE), *run.quarantine], how="vertical_relaxed")
-    if shared is not None:
-        shared.add(where, quarantined, _ledger_rows(run))
-    else:
-        replace_rows(Zones(run.lake).quarantine, QUARANTINE, quarantined, where)
-        replace_rows(Zones(run.lake).ledger, LEDGER, _ledger_rows(run), where)
+    own = shared is None  # a call of its own commits its rows itself
+    shared = SharedWrites(run.lake) if own else shared
+    shared.add(where, quarantined, _ledger_rows(run))
+    if own:
+        shared.commit()
     done = run.outcomes
     run.log(f"{sid}: {len(done)} file(s): {sum(o.rows_bronze for o in done)} rows to bronze, "
             f"{sum(o.rows_quarantined for o in done)} quarantined")
