@@ -12,8 +12,9 @@ again), then, each time as `powertrace run` in its own process on a private Dags
    equal the increment's in (model_id, primary_key, severity, rule_branch) — the benchmark
    fails otherwise.
 Reports per run the wall time, the peak memory of the whole process tree (sampled every 0.2 s
-from /proc) and the slowest Dagster steps; the gate step's share of the full build (issue 5's
-gate share, target under 25%). With --record, writes the section "End to end, SF <scale>".
+from /proc; per process, and per phase from the markers the run writes, orchestration/phases.py),
+where the time went and the slowest Dagster steps; the gate step's share of the full build
+(issue 5's gate share, target under 25%). With --record, writes the section "End to end, SF <scale>".
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -70,36 +72,67 @@ def command_of(pid: int) -> str:
                     for i, w in enumerate(words[:3]) if w)[:60]
 
 
-def measured_run(powertrace: str, lake: Path, env: dict) -> tuple[float, int, dict[str, int]]:
-    """`powertrace run` on ``lake``: wall seconds, the process tree's peak resident bytes, and the
-    peak of each process in it (by command), which tells the run's own memory from dbt's."""
+@dataclass
+class Measured:
+    wall: float
+    peak: int                          # the process tree's peak resident bytes
+    by_process: dict[str, int]         # each process's own peak, by "pid command"
+    by_phase: dict[str, int]           # the tree's peak while each phase ran (orchestration/phases.py)
+
+
+def current_phase(phase_log: Path) -> str:
+    """The phase the run is in, from the markers it writes: "ingestion <system>", "dbt_build",
+    "gate", "publication", or "outside phases" (Dagster, steps' set-up, between phases)."""
+    try:
+        lines = phase_log.read_text().splitlines()
+    except OSError:
+        return "outside phases"
+    if not lines or not lines[-1].startswith("enter "):
+        return "outside phases"
+    name, detail = lines[-1].split()[1:3]
+    return name if detail == "-" else f"{name} {detail}"
+
+
+def measured_run(powertrace: str, lake: Path, env: dict) -> Measured:
+    """`powertrace run` on ``lake``: wall seconds, the process tree's peak resident bytes, the
+    peak of each process in it (by command), which tells the run's own memory from dbt's, and
+    the peak during each phase, which tells which step of the run holds it."""
     log = lake.parent / f"{lake.name}-run.log"
+    phase_log = lake.parent / f"{lake.name}-phases.log"
+    phase_log.unlink(missing_ok=True)
     started = time.monotonic()
     with log.open("a") as out:
-        child = subprocess.Popen([powertrace, "--lake", str(lake), "run"], env=env, stdout=out,
-                                 stderr=subprocess.STDOUT)
-        peak = 0
-        by_process: dict[str, int] = {}
+        child = subprocess.Popen([powertrace, "--lake", str(lake), "run"], env={**env, "POWERTRACE_PHASE_LOG": str(phase_log)},
+                                 stdout=out, stderr=subprocess.STDOUT)
+        measured = Measured(0.0, 0, {}, {})
         stop = threading.Event()
 
         def sample() -> None:
-            nonlocal peak
             while not stop.wait(0.2):
                 sizes = tree_rss(child.pid)
-                peak = max(peak, sum(sizes.values()))
+                total = sum(sizes.values())
+                measured.peak = max(measured.peak, total)
+                where = current_phase(phase_log)
+                measured.by_phase[where] = max(measured.by_phase.get(where, 0), total)
                 for pid, size in sizes.items():
                     name = f"{pid} {command_of(pid)}"
-                    by_process[name] = max(by_process.get(name, 0), size)
+                    measured.by_process[name] = max(measured.by_process.get(name, 0), size)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         code = child.wait()
         stop.set()
         sampler.join()
-    wall = time.monotonic() - started
+    measured.wall = time.monotonic() - started
     if code:
         raise SystemExit(f"powertrace run failed (exit {code}); its output is in {log}")
-    return wall, peak, by_process
+    return measured
+
+
+def peak_phases(by_phase: dict[str, int]) -> str:
+    """The phases during which the tree was largest (ingestion per system)."""
+    top = sorted(by_phase.items(), key=lambda kv: -kv[1])[:4]
+    return "; ".join(f"{name} {size / 2**30:.2f} GiB" for name, size in top)
 
 
 def largest(by_process: dict[str, int]) -> str:
@@ -168,11 +201,13 @@ def main() -> None:
 
     reset(lake, home)
     day = hold_back_last_day(lake, held)
-    full_wall, full_peak, full_processes = measured_run(powertrace, lake, env)
+    full = measured_run(powertrace, lake, env)
+    full_wall, full_peak = full.wall, full.peak
     full_run, full_steps = last_run_steps(home)
     print(f"full build: {full_wall:.0f} s, peak {full_peak / 2**30:.2f} GiB", flush=True)
     land_held_day(lake, held)
-    day_wall, day_peak, _ = measured_run(powertrace, lake, env)
+    daily = measured_run(powertrace, lake, env)
+    day_wall, day_peak = daily.wall, daily.peak
     day_run, day_steps = last_run_steps(home)
     print(f"increment ({day}): {day_wall:.0f} s, peak {day_peak / 2**30:.2f} GiB", flush=True)
     lake_gib = sum(p.stat().st_size for p in lake.rglob("*") if p.is_file()) / 2**30
@@ -180,14 +215,16 @@ def main() -> None:
     gates = full_steps.get("quality_gates", 0.0)
     lines = [f"full build (all batches but {day}):    {full_wall:8.1f} s wall, peak memory {full_peak / 2**30:5.2f} GiB",
              f"one-day increment ({day}):        {day_wall:8.1f} s wall, peak memory {day_peak / 2**30:5.2f} GiB",
-             f"  largest processes of the full build (peak each): {largest(full_processes)}",
+             f"  largest processes of the full build (peak each): {largest(full.by_process)}",
+             f"  largest phases of the full build (the tree's peak while each ran): {peak_phases(full.by_phase)}",
              f"increment / full build:                {day_wall / full_wall:8.1%}   (target < 10%)",
              f"gate step share of the full build:     {gates / full_run:8.1%}   "
              f"(quality_gates {gates:.1f} s of the Dagster run's {full_run:.1f} s; target < 25%)"]
     if not args.no_verify:
         expected = published_alerts(lake)
         reset(lake, home)
-        rebuild_wall, rebuild_peak, _ = measured_run(powertrace, lake, env)
+        rebuild = measured_run(powertrace, lake, env)
+        rebuild_wall, rebuild_peak = rebuild.wall, rebuild.peak
         rebuilt = published_alerts(lake)
         same = expected.equals(rebuilt)
         lines.append(f"full rebuild over the same data:       {rebuild_wall:8.1f} s wall, peak memory "
