@@ -7,10 +7,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup run test test-fast test-soak spark test-spark bench bench-sf10 prepare dagster clean-lake
 
+# --compile-bytecode: every run starts several Python processes (powertrace, dbt) that import dagster,
+# dbt and their kin; without .pyc files (uv writes none by default, and PYTHONDONTWRITEBYTECODE may
+# forbid writing them later) each import compiles from source again: ~1.7 s of every import of
+# dagster + dagster_dbt alone, several seconds of a run's fixed cost.
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q uv
-	$(BIN)/uv pip install --python $(BIN)/python -q -r requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python -q --compile-bytecode -r requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python -q --no-deps -e .
 	$(BIN)/python -c "from orchestration.duckdb_setup import ensure_delta_extension as e; e()"
 	touch $(STAMP)
@@ -45,7 +49,7 @@ SPARK_STAMP := $(SPARK_VENV)/.installed
 $(SPARK_STAMP): pyproject.toml requirements.lock
 	test -x $(SPARK_BIN)/python || $(PY) -m venv $(SPARK_VENV)
 	$(SPARK_BIN)/python -m pip install -q uv
-	$(SPARK_BIN)/uv pip install --python $(SPARK_BIN)/python -q -r requirements.lock
+	$(SPARK_BIN)/uv pip install --python $(SPARK_BIN)/python -q --compile-bytecode -r requirements.lock
 	$(SPARK_BIN)/uv pip install --python $(SPARK_BIN)/python -q -c requirements.lock -e ".[spark]"
 	$(SPARK_BIN)/python -c "from orchestration.duckdb_setup import ensure_delta_extension as e; e()"
 	touch $(SPARK_STAMP)
