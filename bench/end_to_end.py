@@ -80,17 +80,30 @@ class Measured:
     by_phase: dict[str, int]           # the tree's peak while each phase ran (orchestration/phases.py)
 
 
-def current_phase(phase_log: Path) -> str:
-    """The phase the run is in, from the markers it writes: "ingestion <system>", "dbt_build",
-    "gate", "publication", or "outside phases" (Dagster, steps' set-up, between phases)."""
-    try:
-        lines = phase_log.read_text().splitlines()
-    except OSError:
-        return "outside phases"
-    if not lines or not lines[-1].startswith("enter "):
-        return "outside phases"
-    name, detail = lines[-1].split()[1:3]
-    return name if detail == "-" else f"{name} {detail}"
+class PhaseTail:
+    """The phase the run is in, from the markers it writes (orchestration/phases.py): "ingestion
+    <system>", "dbt_build", "gate", "publication", or "outside phases" (Dagster, steps' set-up,
+    between phases). Reads only what was appended since the last look."""
+
+    def __init__(self, phase_log: Path) -> None:
+        self.path, self.offset, self.current = phase_log, 0, "outside phases"
+
+    def now(self) -> str:
+        try:
+            with self.path.open("rb") as f:
+                f.seek(self.offset)
+                appended = f.read()
+        except OSError:
+            return self.current
+        complete = appended[:appended.rfind(b"\n") + 1]  # a line still being written waits
+        self.offset += len(complete)
+        for line in complete.decode().splitlines():
+            words = line.split()
+            if words and words[0] == "enter" and len(words) >= 3:
+                self.current = words[1] if words[2] == "-" else f"{words[1]} {words[2]}"
+            elif words:
+                self.current = "outside phases"
+        return self.current
 
 
 def measured_run(powertrace: str, lake: Path, env: dict) -> Measured:
@@ -105,6 +118,7 @@ def measured_run(powertrace: str, lake: Path, env: dict) -> Measured:
         child = subprocess.Popen([powertrace, "--lake", str(lake), "run"], env={**env, "POWERTRACE_PHASE_LOG": str(phase_log)},
                                  stdout=out, stderr=subprocess.STDOUT)
         measured = Measured(0.0, 0, {}, {})
+        phases = PhaseTail(phase_log)
         stop = threading.Event()
 
         def sample() -> None:
@@ -112,7 +126,7 @@ def measured_run(powertrace: str, lake: Path, env: dict) -> Measured:
                 sizes = tree_rss(child.pid)
                 total = sum(sizes.values())
                 measured.peak = max(measured.peak, total)
-                where = current_phase(phase_log)
+                where = phases.now()
                 measured.by_phase[where] = max(measured.by_phase.get(where, 0), total)
                 for pid, size in sizes.items():
                     name = f"{pid} {command_of(pid)}"
@@ -140,8 +154,15 @@ def largest(by_process: dict[str, int]) -> str:
     return "; ".join(f"{name.split(' ', 1)[1]} {size / 2**30:.2f} GiB" for name, size in top)
 
 
-def last_run_steps(home: Path) -> tuple[float, dict[str, float]]:
-    """Dagster's own duration of the instance's last run and its steps' durations."""
+@dataclass
+class DagsterRun:
+    run_id: str
+    seconds: float               # Dagster's own duration of the run
+    steps: dict[str, float]      # step key -> seconds
+
+
+def last_run(home: Path) -> DagsterRun:
+    """The instance's last run: its id, Dagster's duration of it and its steps' durations."""
     from dagster import DagsterInstance
 
     with DagsterInstance.from_config(str(home)) as instance:
@@ -149,17 +170,41 @@ def last_run_steps(home: Path) -> tuple[float, dict[str, float]]:
         stats = instance.get_run_stats(run.run_id)
         steps = {s.step_key: s.end_time - s.start_time for s in instance.get_run_step_stats(run.run_id)
                  if s.end_time and s.start_time}
-    return stats.end_time - stats.start_time, steps
+    return DagsterRun(run.run_id, stats.end_time - stats.start_time, steps)
 
 
-def breakdown(wall: float, dagster_run: float, steps: dict[str, float]) -> str:
-    """Where a run's wall time went: the process's start and Dagster's own cost outside steps,
-    ingestion (every bronze step), dbt, the gates, the publication (steps run one at a time)."""
+def slowest_dbt_nodes(run_id: str, top: int = 8) -> list[str]:
+    """The dbt nodes that took longest in that run, from its run_results.json (dagster-dbt gives
+    each invocation the target folder ``<op>-<run id[:7]>-<id>``); nodes run two at a time."""
+    import json
+
+    from orchestration.settings import dbt_target_dir
+
+    found = sorted(dbt_target_dir().glob(f"warehouse_models-{run_id[:7]}-*/run_results.json"))
+    if not found:
+        return ["  (no run_results.json for this run)"]
+    results = json.loads(found[-1].read_text())["results"]
+    by_kind: dict[str, float] = {}
+    for node in results:
+        kind = node["unique_id"].split(".")[0]
+        by_kind[kind] = by_kind.get(kind, 0.0) + node["execution_time"]
+    lines = ["  all nodes: " + ", ".join(f"{kind}s {secs:.1f} s" for kind, secs in sorted(by_kind.items()))]
+    slowest = sorted(results, key=lambda node: -node["execution_time"])[:top]
+    return lines + [f"  {node['unique_id'].split('.', 2)[-1][:40]:<40} {node['execution_time']:8.1f} s" for node in slowest]
+
+
+def breakdown(wall: float, run: DagsterRun) -> str:
+    """Where a run's wall time went: the process before and after its Dagster run (start,
+    imports, loading the definitions, the summary), Dagster's own cost inside the run outside
+    steps (planning, storing the planned events), ingestion (every bronze step), dbt, the gates,
+    the publication (steps run one at a time)."""
+    steps = run.steps
     ingestion = sum(v for k, v in steps.items() if k.startswith("bronze_"))
     named = {"dbt": steps.get("warehouse_models", 0.0), "gates": steps.get("quality_gates", 0.0),
              "publication": sum(v for k, v in steps.items() if k.startswith("publication"))}
     other_steps = sum(steps.values()) - ingestion - sum(named.values())
-    parts = {"start and Dagster": wall - sum(steps.values()), "ingestion": ingestion, **named,
+    parts = {"process outside the Dagster run": wall - run.seconds,
+             "Dagster between steps": run.seconds - sum(steps.values()), "ingestion": ingestion, **named,
              "other steps": other_steps}
     return ", ".join(f"{k} {v:.1f} s" for k, v in parts.items())
 
@@ -202,44 +247,44 @@ def main() -> None:
     reset(lake, home)
     day = hold_back_last_day(lake, held)
     full = measured_run(powertrace, lake, env)
-    full_wall, full_peak = full.wall, full.peak
-    full_run, full_steps = last_run_steps(home)
-    print(f"full build: {full_wall:.0f} s, peak {full_peak / 2**30:.2f} GiB", flush=True)
+    full_run = last_run(home)
+    print(f"full build: {full.wall:.0f} s, peak {full.peak / 2**30:.2f} GiB", flush=True)
     land_held_day(lake, held)
     daily = measured_run(powertrace, lake, env)
-    day_wall, day_peak = daily.wall, daily.peak
-    day_run, day_steps = last_run_steps(home)
-    print(f"increment ({day}): {day_wall:.0f} s, peak {day_peak / 2**30:.2f} GiB", flush=True)
+    day_run = last_run(home)
+    print(f"increment ({day}): {daily.wall:.0f} s, peak {daily.peak / 2**30:.2f} GiB", flush=True)
     lake_gib = sum(p.stat().st_size for p in lake.rglob("*") if p.is_file()) / 2**30
 
-    gates = full_steps.get("quality_gates", 0.0)
-    lines = [f"full build (all batches but {day}):    {full_wall:8.1f} s wall, peak memory {full_peak / 2**30:5.2f} GiB",
-             f"one-day increment ({day}):        {day_wall:8.1f} s wall, peak memory {day_peak / 2**30:5.2f} GiB",
+    gates = full_run.steps.get("quality_gates", 0.0)
+    lines = [f"full build (all batches but {day}):    {full.wall:8.1f} s wall, peak memory {full.peak / 2**30:5.2f} GiB",
+             f"one-day increment ({day}):        {daily.wall:8.1f} s wall, peak memory {daily.peak / 2**30:5.2f} GiB",
              f"  largest processes of the full build (peak each): {largest(full.by_process)}",
              f"  largest phases of the full build (the tree's peak while each ran): {peak_phases(full.by_phase)}",
-             f"increment / full build:                {day_wall / full_wall:8.1%}   (target < 10%)",
-             f"gate step share of the full build:     {gates / full_run:8.1%}   "
-             f"(quality_gates {gates:.1f} s of the Dagster run's {full_run:.1f} s; target < 25%)"]
+             f"increment / full build:                {daily.wall / full.wall:8.1%}   (target < 10%)",
+             f"gate step share of the full build:     {gates / full_run.seconds:8.1%}   "
+             f"(quality_gates {gates:.1f} s of the Dagster run's {full_run.seconds:.1f} s; target < 25%)"]
     if not args.no_verify:
         expected = published_alerts(lake)
         reset(lake, home)
         rebuild = measured_run(powertrace, lake, env)
-        rebuild_wall, rebuild_peak = rebuild.wall, rebuild.peak
         rebuilt = published_alerts(lake)
         same = expected.equals(rebuilt)
-        lines.append(f"full rebuild over the same data:       {rebuild_wall:8.1f} s wall, peak memory "
-                     f"{rebuild_peak / 2**30:5.2f} GiB; alerts equal the increment's: {same} ({rebuilt.height:,} alerts)")
+        lines.append(f"full rebuild over the same data:       {rebuild.wall:8.1f} s wall, peak memory "
+                     f"{rebuild.peak / 2**30:5.2f} GiB; alerts equal the increment's: {same} ({rebuilt.height:,} alerts)")
     lines.append(f"disk: landing {landing_gib:.2f} GiB, whole lake after the increment {lake_gib:.2f} GiB")
-    lines.append(f"where the time went, full build: {breakdown(full_wall, full_run, full_steps)}")
-    lines.append(f"where the time went, increment:  {breakdown(day_wall, day_run, day_steps)}")
-    for title, steps in (("full build", full_steps), ("increment", day_steps)):
+    lines.append(f"where the time went, full build: {breakdown(full.wall, full_run)}")
+    lines.append(f"where the time went, increment:  {breakdown(daily.wall, day_run)}")
+    for title, run in (("full build", full_run), ("increment", day_run)):
         lines.append(f"slowest Dagster steps, {title}:")
-        lines += [f"  {k:<40} {v:8.1f} s" for k, v in sorted(steps.items(), key=lambda kv: -kv[1])[:6]]
+        lines += [f"  {k:<40} {v:8.1f} s" for k, v in sorted(run.steps.items(), key=lambda kv: -kv[1])[:6]]
+        lines.append(f"dbt's nodes, {title} (summed over its 2 threads; slowest first):")
+        lines += slowest_dbt_nodes(run.run_id)
     print("\n".join(lines))
     if args.record:
         record(f"End to end, SF {args.scale:g}",
                f"SF {args.scale:g}, seed {args.seed}; {generated}each run is `powertrace run` in its own process",
-               lines, command=f"python bench/end_to_end.py --scale {args.scale:g} --seed {args.seed} --lake <dir> --record")
+               lines, command=f"python bench/end_to_end.py --scale {args.scale:g} --seed {args.seed} --lake <dir>"
+                       + (" --no-verify" if args.no_verify else "") + " --record")
     if not args.no_verify and not same:
         raise SystemExit("the increment's alerts differ from the full rebuild's")
 

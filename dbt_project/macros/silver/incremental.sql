@@ -33,9 +33,19 @@
 
 {% macro incremental_candidates(staging) -%}
     select * from {{ staging }}
-    {%- if this is not none and is_incremental() %}
-    where _ingested_at > (select coalesce(max(ingested_at), timestamptz '1970-01-01 00:00:00+00') from {{ this }})
-    {%- endif %}
+    where {{ committed_since_last_build() }}
+{%- endmacro %}
+
+
+{#- The condition on a staging row "bronze committed it after the last build read": its
+    _ingested_at is later than the newest one the table records in ``watermark`` (ingested_at for
+    silver entities; person_identity keeps read_through). True on a full build. -#}
+{% macro committed_since_last_build(watermark='ingested_at') -%}
+    {%- if this is not none and is_incremental() -%}
+    _ingested_at > (select coalesce(max({{ watermark }}), timestamptz '1970-01-01 00:00:00+00') from {{ this }})
+    {%- else -%}
+    true
+    {%- endif -%}
 {%- endmacro %}
 
 

@@ -39,11 +39,6 @@
     ('stg_vehicle_registry__vehicle', ['owner_id'], none),
     ('stg_property_registry__property', ['owner_id'], none),
 ] %}
-{%- set committed_since_last_build -%}
-    {%- if this is not none and is_incremental() %}
-        and _ingested_at > (select coalesce(max(read_through), timestamptz '1970-01-01 00:00:00+00') from {{ this }})
-    {%- endif %}
-{%- endset %}
 
 with seen as (
     {%- for model, id_col, name_col, priority, condition in named %}
@@ -51,7 +46,7 @@ with seen as (
            _batch_date, _ingested_at, _source_row
     from {{ ref(model) }}
     where {{ condition or 'true' }}  -- invalid ids drop out below
-        {{- committed_since_last_build }}
+        and {{ committed_since_last_build('read_through') }}
     union all
     {%- endfor %}
     {%- for model, id_cols, condition in unnamed %}
@@ -61,7 +56,7 @@ with seen as (
     from {{ ref(model) }} as rows_read
     {{ lateral_rows(id_rows, 'ids', ['id_number']) }}
     where ids.id_number is not null{% if condition %} and {{ condition }}{% endif %}
-        {{- committed_since_last_build }}
+        and {{ committed_since_last_build('read_through') }}
     group by ids.id_number
     {%- if not loop.last %}
     union all

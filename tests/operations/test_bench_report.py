@@ -1,0 +1,41 @@
+"""What bench/end_to_end.py reports about a run: the phase it is in (read from the markers as they
+are appended), where its time went, and dbt's slowest nodes from the run's run_results.json."""
+import json
+
+from bench.end_to_end import DagsterRun, PhaseTail, breakdown, slowest_dbt_nodes
+
+
+def test_phase_tail_follows_the_markers_and_waits_for_whole_lines(tmp_path):
+    log = tmp_path / "phases.log"
+    tail = PhaseTail(log)
+    assert tail.now() == "outside phases"  # no log yet
+    log.write_text("enter ingestion village_finance_330100 11\n")
+    assert tail.now() == "ingestion village_finance_330100"
+    with log.open("a") as out:
+        out.write("leave ingestion village_finance_330100 11\nenter dbt_build - 11\nleave dbt_bu")
+    assert tail.now() == "dbt_build"  # the half-written "leave" line is not read yet
+    with log.open("a") as out:
+        out.write("ild - 11\n")
+    assert tail.now() == "outside phases"
+
+
+def test_breakdown_splits_the_wall_time():
+    run = DagsterRun("r", 90.0, {"bronze_finance": 12.0, "bronze_registry": 8.0, "warehouse_models": 50.0,
+                                 "quality_gates": 5.0, "publication": 2.0, "sensor_tick": 1.0})
+    assert breakdown(100.0, run) == (
+        "process outside the Dagster run 10.0 s, Dagster between steps 12.0 s, ingestion 20.0 s, "
+        "dbt 50.0 s, gates 5.0 s, publication 2.0 s, other steps 1.0 s")
+
+
+def test_slowest_dbt_nodes_come_from_the_runs_own_run_results(tmp_path, monkeypatch):
+    monkeypatch.setenv("POWERTRACE_STATE", str(tmp_path))
+    folder = tmp_path / "dbt" / "target" / "warehouse_models-abcdef1-1234567"
+    folder.mkdir(parents=True)
+    results = [{"unique_id": "model.powertrace.relation", "execution_time": 15.25},
+               {"unique_id": "model.powertrace.alerts", "execution_time": 1.0},
+               {"unique_id": "test.powertrace.unique_relation_relation_key.93", "execution_time": 0.5}]
+    (folder / "run_results.json").write_text(json.dumps({"results": results}))
+    lines = slowest_dbt_nodes("abcdef1-0000-run", top=2)
+    assert lines[0] == "  all nodes: models 16.2 s, tests 0.5 s"
+    assert [line.split()[0] for line in lines[1:]] == ["relation", "alerts"]
+    assert slowest_dbt_nodes("0000000-other-run") == ["  (no run_results.json for this run)"]
