@@ -7,15 +7,16 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup run test test-fast test-soak spark test-spark bench bench-sf10 prepare dagster clean-lake
 
-# --compile-bytecode: every run starts several Python processes (powertrace, dbt) that import dagster,
-# dbt and their kin; without .pyc files (uv writes none by default, and PYTHONDONTWRITEBYTECODE may
-# forbid writing them later) each import compiles from source again: ~1.7 s of every import of
-# dagster + dagster_dbt alone, several seconds of a run's fixed cost.
+# --compile-bytecode and compileall: every run starts several Python processes (powertrace, dbt) that
+# import dagster, dbt and their kin; without .pyc files (uv writes none by default, and
+# PYTHONDONTWRITEBYTECODE may forbid writing them later) each import compiles from source again:
+# ~1.7 s of every import of dagster + dagster_dbt alone, several seconds of a run's fixed cost.
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q uv
 	$(BIN)/uv pip install --python $(BIN)/python -q --compile-bytecode -r requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python -q --no-deps -e .
+	$(BIN)/python -m compileall -q orchestration  # the editable package too (an edited module compiles from source until the next setup)
 	$(BIN)/python -c "from orchestration.duckdb_setup import ensure_delta_extension as e; e()"
 	touch $(STAMP)
 
