@@ -19,6 +19,7 @@ Text formats are checked before they are loaded: a line longer than ``POWERTRACE
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import decimal
@@ -757,52 +758,77 @@ _EXACT_FLOAT = 2 ** 53        # from here on a float no longer holds every integ
 _LONG_NUMBER = re.compile(rb"[:,\[]\s*-?[0-9]{16}")
 
 
+_JSONL_LINES_AT_ONCE = 100_000  # lines held as Python objects at a time (~1 KB a parsed line)
+
+
 def read_jsonl(path: Path, delivery: Delivery, file_name: str) -> FileRead:
+    """Every JSON object line as one record, its keys as the header (in order of first
+    appearance). Lines are parsed ``_JSONL_LINES_AT_ONCE`` at a time into polars frames, and the
+    raw lines are kept as one polars Series, so a file of millions of lines costs about twice
+    its size in memory, not a Python dict per line."""
     raw = read_bytes(path, file_name)
     if raw.startswith(BOM):
         raw = raw[len(BOM):]
     if b"\x00" in raw:
         raise _reject_nul(raw, "utf-8", 0, file_name)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _reject_undecodable(raw, "utf-8", 0, file_name) from None
-    lines = [ln.rstrip("\r") for ln in text.split("\n")]
-    ends_with_newline = text.endswith("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
+    if not _is_utf8(raw):
+        raise _reject_undecodable(raw, "utf-8", 0, file_name)
     long_numbers = _LONG_NUMBER.search(raw) is not None
+    ends_with_newline = raw.endswith(b"\n")
+    lines = _physical_lines(raw)
+    del raw
     keys: dict[str, int] = {}
-    objects: list[tuple[int, dict]] = []
+    parts: list[pl.DataFrame] = []
     defects = []
-    raw_text: dict[int, str] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        raw_text[number] = line
-        try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            truncated = number == len(lines) and not ends_with_newline
-            why = "truncated last line: not a complete JSON object" if truncated else "not valid JSON"
-            defects.append((number, line, "field_count", why))
-            continue
-        if not isinstance(obj, dict):
-            defects.append((number, line, "field_count", f"a JSON {type(obj).__name__}, expected an object"))
-            continue
-        if long_numbers and any(isinstance(v, float) and abs(v) >= _EXACT_FLOAT for v in obj.values()):
-            # orjson reads integers past 64 bits as floats: a 20-digit account number would lose
-            # its last digits. Such a (rare) line is read again keeping every number's text.
-            obj = json.loads(line, parse_int=str, parse_float=str)
-        for k in obj:
-            keys.setdefault(k, len(keys))
-        objects.append((number, obj))
+    counted = 0
+    for first in range(0, len(lines), _JSONL_LINES_AT_ONCE):
+        numbers, objects = [], []
+        for number, line in enumerate(lines.slice(first, _JSONL_LINES_AT_ONCE).to_list(), start=first + 1):
+            if line is None or not line.strip():
+                continue
+            counted += 1
+            try:
+                obj = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                truncated = number == len(lines) and not ends_with_newline
+                why = "truncated last line: not a complete JSON object" if truncated else "not valid JSON"
+                defects.append((number, line, "field_count", why))
+                continue
+            if not isinstance(obj, dict):
+                defects.append((number, line, "field_count", f"a JSON {type(obj).__name__}, expected an object"))
+                continue
+            if long_numbers and any(isinstance(v, float) and abs(v) >= _EXACT_FLOAT for v in obj.values()):
+                # orjson reads integers past 64 bits as floats: a 20-digit account number would lose
+                # its last digits. Such a (rare) line is read again keeping every number's text.
+                obj = json.loads(line, parse_int=str, parse_float=str)
+            for k in obj:
+                keys.setdefault(k, len(keys))
+            numbers.append(number)
+            objects.append(obj)
+        # columns named by key position, so that a key first seen in a later part lines up
+        columns = {f"k{i}": [cell_text(obj.get(k)) for obj in objects] for k, i in keys.items()}
+        parts.append(pl.DataFrame({**columns, ROW: numbers},
+                                  schema={**{c: pl.Utf8 for c in columns}, ROW: pl.Int64}))
     header, warnings = unique_header(list(keys), file_name)
     fields = field_names(len(header))
-    columns = {f: [cell_text(obj.get(k)) for _, obj in objects] for f, k in zip(fields, keys)}
-    records = pl.DataFrame({**columns, ROW: [num for num, _ in objects]},
-                           schema={**{f: pl.Utf8 for f in fields}, ROW: pl.Int64})
-    return FileRead(header, records, defects_frame(defects), len(raw_text), warnings, raw_text=raw_text)
+    by_position = pl.concat(parts, how="diagonal") if parts else pl.DataFrame(schema={ROW: pl.Int64})
+    records = by_position.select(*(pl.col(f"k{i}").alias(f) if f"k{i}" in by_position.columns
+                                   else pl.lit(None, dtype=pl.Utf8).alias(f) for i, f in enumerate(fields)),
+                                 pl.col(ROW))
+    return FileRead(header, records, defects_frame(defects), counted, warnings, raw_lines_series=lines)
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Whether ``data`` decodes as UTF-8, decoded piece by piece (never a whole copy as str)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), 1 << 24):
+            decoder.decode(view[start:start + (1 << 24)])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 # ----------------------------------------------------------------------------------------- Parquet

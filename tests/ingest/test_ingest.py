@@ -119,7 +119,11 @@ def test_bronze_schema_is_canonical_then_lineage(contract, lake):
 
 # ----------------------------------------------------------------------------------- defects
 
-def test_every_defect_class_is_in_bronze_or_quarantine_with_its_rule(contract, lake):
+# The contract is applied to a file in slices (APPLY_SLICE_RECORDS); slices of 2 records cut
+# between sound and broken rows and must land exactly what a whole file does.
+@pytest.mark.parametrize("slice_records", [1_000_000, 2])
+def test_every_defect_class_is_in_bronze_or_quarantine_with_its_rule(contract, lake, monkeypatch, slice_records):
+    monkeypatch.setattr("orchestration.ingest.system.APPLY_SLICE_RECORDS", slice_records)
     good = ",".join(ROWS[0])
     land(lake, "zfmx.csv", HEADER + "\n" + "\n".join([
         good,                                                                   # 2 sound

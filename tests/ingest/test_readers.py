@@ -130,7 +130,10 @@ def test_unreadable_xlsx_is_rejected(tmp_path):
     assert err.value.raw["_source_row"].to_list() == [None]
 
 
-def test_jsonl_values_as_text_and_bad_lines(tmp_path):
+# 2 lines at a time: "extra" is first seen in the second part, the bad lines fall in later ones
+@pytest.mark.parametrize("lines_at_once", [100_000, 2])
+def test_jsonl_values_as_text_and_bad_lines(tmp_path, monkeypatch, lines_at_once):
+    monkeypatch.setattr("orchestration.ingest.readers._JSONL_LINES_AT_ONCE", lines_at_once)
     lines = ['{"id": "a", "n": 12, "x": 1.5, "ok": true}', "", '{"id": "b", "extra": null}', "[1, 2]",
              '{"id": "c", "n":']
     read = read_file(write(tmp_path, "a.jsonl", "\n".join(lines).encode()), delivery("jsonl"))
