@@ -65,7 +65,7 @@ test-spark: $(SPARK_STAMP)
 
 # bench/RESULTS.md, every figure measured on this machine in one go (hours: SF 1 is generated once and
 # shared; check `df` first, BENCH_DIR needs about 10 GiB). SF 10 is its own target (about 55 GiB;
-# its world alone takes ~2.5 h to generate: an already generated lake is reused, e.g.
+# its world alone takes ~3-4 h to generate here: an already generated lake is reused, e.g.
 # `make bench-sf10 SF10_LAKE=/tmp/gen10`). It skips the verifying full rebuild (another ~70 min);
 # SF 1's run verifies the increment against one.
 BENCH_DIR ?= /tmp/powertrace-bench
