@@ -19,7 +19,6 @@ Text formats are checked before they are loaded: a line longer than ``POWERTRACE
 """
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import decimal
@@ -365,21 +364,33 @@ def _reject_undecodable(data: bytes, encoding: str, header_row: int, file_name: 
     return FileRejected("undecodable", reason, raw, counted)
 
 
-def _as_utf8(data: bytes, delivery: Delivery, file_name: str) -> bytes:
-    """The file's bytes as UTF-8 without BOM; GBK is transcoded, invalid bytes reject the file."""
+def _as_utf8(data: bytes, encoding: str, header_row: int, file_name: str) -> bytes:
+    """The file's bytes as UTF-8 without BOM; GBK is transcoded. NUL bytes and invalid GBK reject
+    the file; invalid UTF-8 is left to ``_decoded_lines`` (polars rejects it while splitting)."""
     if data.startswith(BOM):
         data = data[len(BOM):]
     if b"\x00" in data:
-        raise _reject_nul(data, delivery.encoding, delivery.header_row, file_name)
-    if delivery.encoding == "gbk":
-        wrong = _utf8_in_gbk(data, delivery.header_row, file_name)
+        raise _reject_nul(data, encoding, header_row, file_name)
+    if encoding == "gbk":
+        wrong = _utf8_in_gbk(data, header_row, file_name)
         if wrong:
             raise wrong
         try:
             return data.decode("gbk").encode("utf-8")
         except UnicodeDecodeError:
-            raise _reject_undecodable(data, "gbk", delivery.header_row, file_name) from None
+            raise _reject_undecodable(data, "gbk", header_row, file_name) from None
     return data
+
+
+def _decoded_lines(raw: bytes, data: bytes, encoding: str, header_row: int, file_name: str) -> pl.Series:
+    """``_physical_lines`` of ``data`` (``_as_utf8`` of ``raw``); bytes that are not UTF-8 reject
+    the file, the reason naming the line as delivered in ``encoding``."""
+    try:
+        return _physical_lines(data)
+    except pl.exceptions.ComputeError as exc:
+        if "utf" in str(exc).lower():
+            raise _reject_undecodable(raw, encoding, header_row, file_name) from None
+        raise
 
 
 def _split_one(text: str, delimiter: str) -> list[list[str]]:
@@ -475,12 +486,10 @@ def read_csv(path: Path, delivery: Delivery, file_name: str) -> FileRead:
     raw = read_bytes(path, file_name)
     if is_blank(raw):
         return FileRead([], empty_records(0), empty_defects(), 0)
-    data = _as_utf8(raw, delivery, file_name)
+    data = _as_utf8(raw, delivery.encoding, delivery.header_row, file_name)
     try:
-        lines = _physical_lines(data)
+        lines = _decoded_lines(raw, data, delivery.encoding, delivery.header_row, file_name)
     except pl.exceptions.ComputeError as exc:
-        if "utf" in str(exc).lower():
-            raise _reject_undecodable(raw, delivery.encoding, delivery.header_row, file_name) from None
         raise _unparsable_csv(raw, delivery, file_name, f"not a readable CSV file ({exc})") from None
 
     delimiter = delivery.delimiter
@@ -766,16 +775,10 @@ def read_jsonl(path: Path, delivery: Delivery, file_name: str) -> FileRead:
     appearance). Lines are parsed ``_JSONL_LINES_AT_ONCE`` at a time into polars frames, and the
     raw lines are kept as one polars Series, so a file of millions of lines costs about twice
     its size in memory, not a Python dict per line."""
-    raw = read_bytes(path, file_name)
-    if raw.startswith(BOM):
-        raw = raw[len(BOM):]
-    if b"\x00" in raw:
-        raise _reject_nul(raw, "utf-8", 0, file_name)
-    if not _is_utf8(raw):
-        raise _reject_undecodable(raw, "utf-8", 0, file_name)
+    raw = _as_utf8(read_bytes(path, file_name), "utf-8", 0, file_name)
     long_numbers = _LONG_NUMBER.search(raw) is not None
     ends_with_newline = raw.endswith(b"\n")
-    lines = _physical_lines(raw)
+    lines = _decoded_lines(raw, raw, "utf-8", 0, file_name)
     del raw
     keys: dict[str, int] = {}
     parts: list[pl.DataFrame] = []
@@ -816,19 +819,6 @@ def read_jsonl(path: Path, delivery: Delivery, file_name: str) -> FileRead:
                                    else pl.lit(None, dtype=pl.Utf8).alias(f) for i, f in enumerate(fields)),
                                  pl.col(ROW))
     return FileRead(header, records, defects_frame(defects), counted, warnings, raw_lines_series=lines)
-
-
-def _is_utf8(data: bytes) -> bool:
-    """Whether ``data`` decodes as UTF-8, decoded piece by piece (never a whole copy as str)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(data)
-    try:
-        for start in range(0, len(data), 1 << 24):
-            decoder.decode(view[start:start + (1 << 24)])
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 # ----------------------------------------------------------------------------------------- Parquet

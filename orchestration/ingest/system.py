@@ -291,9 +291,9 @@ def _bronze_frames(run: _Run, batch: Batch, f: LandedFile, table_name: str, tabl
         if f.refused:
             raise unreadable(f.name, f.refused)
         read = read_file(f.path, run.contract.delivery, f.name)
-        # The header decides whether the contract applies at all: the first slice raises before
-        # any row is yielded, so a rejected file has nothing in bronze.
-        first = apply_contract(replace(read, records=read.records.slice(0, size)), table, batch.batch_date, f.name)
+        # The header decides whether the contract applies at all: applied to no records, the
+        # contract raises (or warns) before any row is yielded, so a rejected file has nothing in bronze.
+        header_only = apply_contract(replace(read, records=read.records.clear()), table, batch.batch_date, f.name)
     except FileRejected as rej:
         _reject(run, batch, f, table_name, rej)
         return
@@ -301,18 +301,15 @@ def _bronze_frames(run: _Run, batch: Batch, f: LandedFile, table_name: str, tabl
         assert read is not None
         _reject(run, batch, f, table_name, FileRejected(rej.rule, rej.reason, read.all_raw(), read.records_counted))
         return
-    run.warnings.extend(f"{run.contract.system_id} {batch.batch_date}/{w}" for w in first.warnings)
+    run.warnings.extend(f"{run.contract.system_id} {batch.batch_date}/{w}" for w in header_only.warnings)
 
     lineage = [pl.lit(run.contract.system_id).alias("_system_id"), pl.lit(batch.batch_date).alias("_batch_date"),
                pl.lit(f.name).alias("_file_name"), pl.lit(f.sha256).alias("_file_hash"),
                pl.lit(run.ingested_at, dtype=UTC_TIMESTAMP).alias("_ingested_at")]
     rows_bronze, broken = 0, [read.defects]
     for start in range(0, max(read.records.height, 1), size):
-        if start:
-            applied = apply_contract(replace(read, records=read.records.slice(start, size), warnings=[]),
-                                     table, batch.batch_date, f.name)
-        else:
-            applied, first = first, None   # held no longer than its slice
+        applied = apply_contract(replace(read, records=read.records.slice(start, size), warnings=[]),
+                                 table, batch.batch_date, f.name)
         rows = applied.quarantined[ROW].to_list()
         rejected_rows = applied.quarantined.with_columns(pl.Series("raw_line", read.raw_lines(rows), dtype=pl.Utf8))
         broken.append(rejected_rows.select(read.defects.columns))
