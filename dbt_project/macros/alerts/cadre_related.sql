@@ -7,14 +7,46 @@
     record's region (threshold('min_share', ...)). `records` must not have columns named
     party_ref, party_kind or relation_path (related_parties adds them). -#}
 {% macro cadre_related(records, village_col, date_col, party_col, min_share_col) -%}
-    with _cr_cadres_at_date as (
+    {#- Why the first four CTEs: a village has about eight cadres, so pairing every record with
+        its village's cadres first (SF 10: 4.6 M records, 40 M pairs carrying the record's
+        columns) spilled tens of GB. A record can only be found when its party is reachable over
+        relation's edges (dates and shares aside) from some cadre of ITS village, which few are:
+        records are cut to those before the pairing. The edges followed are related_parties'. -#}
+    with _cr_cadre_persons as (
+        select distinct village_code, person_ref as ref
+        from {{ ref('village_cadre') }}
+        where person_ref is not null and village_code is not null
+    ),
+
+    _cr_cadre_relatives as (
+        select village_code, ref from _cr_cadre_persons
+        union
+        select c.village_code, r.to_ref from _cr_cadre_persons as c
+        inner join {{ ref('relation') }} as r
+            on r.from_ref = c.ref and r.relation_type in ('spouse', 'parent', 'child', 'sibling')
+    ),
+
+    _cr_reachable as (
+        select village_code, ref from _cr_cadre_relatives
+        union
+        select c.village_code, r.to_ref from _cr_cadre_relatives as c
+        inner join {{ ref('relation') }} as r
+            on r.from_ref = c.ref and r.relation_type in ('legal_rep', 'shareholder')
+    ),
+
+    _cr_records as (
+        select * from {{ records }} as r
+        where exists (select 1 from _cr_reachable as x
+                      where x.village_code = r.{{ village_col }} and x.ref = r.{{ party_col }})
+    ),
+
+    _cr_cadres_at_date as (
         select r.*, c.person_ref as cadre_ref, c.cadre_key
-        from {{ records }} as r
+        from _cr_records as r
         inner join {{ ref('village_cadre') }} as c
             on c.village_code = r.{{ village_col }}
             and c.person_ref is not null
             and {{ holds_at('c.term_start', 'c.term_end', 'r.' ~ date_col) }}
-        where r.{{ party_col }} is not null
     ),
 
     _cr_parties as (

@@ -10,9 +10,16 @@
     {{ adapter.dispatch('id_check_char', 'powertrace')(body17) }}
 {%- endmacro %}
 
+{#- The 17 digits read as one integer and taken apart by arithmetic: DuckDB evaluates this about
+    eight times faster than a lambda over the characters, and silver evaluates it on every id of
+    every row (at SF 10 it was most of the CPU of the large entities). A body that is not 17
+    digits gives null (callers have matched the digits first). -#}
 {% macro default__id_check_char(body17) -%}
-    substr('10X98765432', 1 + cast(list_sum(list_transform(range(1, 18),
-        lambda i: try_cast(substr({{ body17 }}, i, 1) as integer) * [{{ _id_weights() }}][i])) % 11 as integer), 1)
+    {%- set digits = "try_cast(" ~ body17 ~ " as bigint)" -%}
+    substr('10X98765432', 1 + cast((
+        {%- for w in _id_weights().split(',') %}
+        {%- if not loop.first %} + {% endif %}(({{ digits }} // {{ 10 ** (17 - loop.index) }}) % 10) * {{ w | trim }}
+        {%- endfor %}) % 11 as integer), 1)
 {%- endmacro %}
 
 {% macro spark__id_check_char(body17) -%}
