@@ -159,31 +159,35 @@ class DagsterRun:
     run_id: str
     seconds: float               # Dagster's own duration of the run
     steps: dict[str, float]      # step key -> seconds
+    dbt_target: Path | None = None   # the dbt build's target folder, as the dbt asset logged it
 
 
 def last_run(home: Path) -> DagsterRun:
-    """The instance's last run: its id, Dagster's duration of it and its steps' durations."""
+    """The instance's last run: its id, Dagster's duration of it, its steps' durations and the
+    target folder of its dbt build (from the run's log)."""
     from dagster import DagsterInstance
+
+    from orchestration.assets.dbt import DBT_ARTIFACTS_LOG
 
     with DagsterInstance.from_config(str(home)) as instance:
         run = instance.get_runs(limit=1)[0]
         stats = instance.get_run_stats(run.run_id)
         steps = {s.step_key: s.end_time - s.start_time for s in instance.get_run_step_stats(run.run_id)
                  if s.end_time and s.start_time}
-    return DagsterRun(run.run_id, stats.end_time - stats.start_time, steps)
+        logged = [r.user_message[len(DBT_ARTIFACTS_LOG):] for r in instance.all_logs(run.run_id)
+                  if r.user_message.startswith(DBT_ARTIFACTS_LOG)]
+    return DagsterRun(run.run_id, stats.end_time - stats.start_time, steps, Path(logged[-1]) if logged else None)
 
 
-def slowest_dbt_nodes(run_id: str, top: int = 8) -> list[str]:
-    """The dbt nodes that took longest in that run, from its run_results.json (dagster-dbt gives
-    each invocation the target folder ``<op>-<run id[:7]>-<id>``); nodes run two at a time."""
+def slowest_dbt_nodes(run: DagsterRun, top: int = 8) -> list[str]:
+    """The dbt nodes that took longest in that run, from its build's run_results.json; nodes run
+    two at a time."""
     import json
 
-    from orchestration.settings import dbt_target_dir
-
-    found = sorted(dbt_target_dir().glob(f"warehouse_models-{run_id[:7]}-*/run_results.json"))
-    if not found:
+    found = run.dbt_target / "run_results.json" if run.dbt_target else None
+    if found is None or not found.is_file():
         return ["  (no run_results.json for this run)"]
-    results = json.loads(found[-1].read_text())["results"]
+    results = json.loads(found.read_text())["results"]
     by_kind: dict[str, float] = {}
     for node in results:
         kind = node["unique_id"].split(".")[0]
@@ -278,7 +282,7 @@ def main() -> None:
         lines.append(f"slowest Dagster steps, {title}:")
         lines += [f"  {k:<40} {v:8.1f} s" for k, v in sorted(run.steps.items(), key=lambda kv: -kv[1])[:6]]
         lines.append(f"dbt's nodes, {title} (summed over its 2 threads; slowest first):")
-        lines += slowest_dbt_nodes(run.run_id)
+        lines += slowest_dbt_nodes(run)
     print("\n".join(lines))
     if args.record:
         record(f"End to end, SF {args.scale:g}",

@@ -33,6 +33,9 @@ def manifest_path():
     return path
 
 
+DBT_ARTIFACTS_LOG = "dbt build artifacts: "   # the run's log line naming the build's target folder
+
+
 class PowertraceTranslator(DagsterDbtTranslator):
     """Bronze sources map onto the bronze asset of their system; models group by layer folder."""
 
@@ -63,7 +66,11 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         # Unit tests check the models' SQL, not the day's data: CI runs them (tests/ builds the
         # project with them), the daily run does not pay for them again.
         with phase("dbt_build"):
-            yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
+            build = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
+            yield from build.stream()
+        # Where this build's run_results.json and compiled SQL are (each run has its own folder):
+        # for ops reading a slow or failed build, and for bench/end_to_end.py's per-node timings.
+        context.log.info(f"{DBT_ARTIFACTS_LOG}{build.target_path}")
 
     return warehouse_models
 

@@ -27,15 +27,15 @@ def test_breakdown_splits_the_wall_time():
         "dbt 50.0 s, gates 5.0 s, publication 2.0 s, other steps 1.0 s")
 
 
-def test_slowest_dbt_nodes_come_from_the_runs_own_run_results(tmp_path, monkeypatch):
-    monkeypatch.setenv("POWERTRACE_STATE", str(tmp_path))
-    folder = tmp_path / "dbt" / "target" / "warehouse_models-abcdef1-1234567"
-    folder.mkdir(parents=True)
+def test_slowest_dbt_nodes_come_from_the_runs_own_run_results(tmp_path):
+    folder = tmp_path / "warehouse_models-abcdef1-1234567"
+    folder.mkdir()
     results = [{"unique_id": "model.powertrace.relation", "execution_time": 15.25},
                {"unique_id": "model.powertrace.alerts", "execution_time": 1.0},
                {"unique_id": "test.powertrace.unique_relation_relation_key.93", "execution_time": 0.5}]
     (folder / "run_results.json").write_text(json.dumps({"results": results}))
-    lines = slowest_dbt_nodes("abcdef1-0000-run", top=2)
+    lines = slowest_dbt_nodes(DagsterRun("r", 1.0, {}, folder), top=2)
     assert lines[0] == "  all nodes: models 16.2 s, tests 0.5 s"
     assert [line.split()[0] for line in lines[1:]] == ["relation", "alerts"]
-    assert slowest_dbt_nodes("0000000-other-run") == ["  (no run_results.json for this run)"]
+    assert slowest_dbt_nodes(DagsterRun("r", 1.0, {})) == ["  (no run_results.json for this run)"]
+    assert slowest_dbt_nodes(DagsterRun("r", 1.0, {}, tmp_path / "gone")) == ["  (no run_results.json for this run)"]

@@ -108,6 +108,16 @@ def test_run_is_recorded_in_the_persistent_instance(ran_lake):
         assert all(r.status == DagsterRunStatus.SUCCESS for r in runs)
 
 
+def test_the_run_log_names_the_dbt_builds_artifacts(ran_lake):
+    # platform ops (and bench/end_to_end.py) find a build's run_results.json through this line
+    from bench.end_to_end import last_run, slowest_dbt_nodes
+
+    _, home, _ = ran_lake
+    run = last_run(home)
+    assert run.dbt_target is not None and (run.dbt_target / "run_results.json").is_file()
+    assert slowest_dbt_nodes(run)[0].startswith("  all nodes: models ")
+
+
 def test_evaluate_passes_the_bar_for_every_model_and_branch(ran_lake):
     lake, _, _ = ran_lake
     result = CliRunner().invoke(main, ["--lake", str(lake), "evaluate", "--fail-under", "0.95"])
