@@ -78,6 +78,7 @@ class Measured:
     peak: int                          # the process tree's peak resident bytes
     by_process: dict[str, int]         # each process's own peak, by "pid command"
     by_phase: dict[str, int]           # the tree's peak while each phase ran (orchestration/phases.py)
+    disk_growth: int = 0               # the most disk the run took beyond its start (DuckDB's spill included)
 
 
 class PhaseTail:
@@ -118,6 +119,7 @@ def measured_run(powertrace: str, lake: Path, env: dict) -> Measured:
         child = subprocess.Popen([powertrace, "--lake", str(lake), "run"], env={**env, "POWERTRACE_PHASE_LOG": str(phase_log)},
                                  stdout=out, stderr=subprocess.STDOUT)
         measured = Measured(0.0, 0, {}, {})
+        free_at_start = shutil.disk_usage(lake).free
         phases = PhaseTail(phase_log)
         stop = threading.Event()
 
@@ -126,6 +128,7 @@ def measured_run(powertrace: str, lake: Path, env: dict) -> Measured:
                 sizes = tree_rss(child.pid)
                 total = sum(sizes.values())
                 measured.peak = max(measured.peak, total)
+                measured.disk_growth = max(measured.disk_growth, free_at_start - shutil.disk_usage(lake).free)
                 where = phases.now()
                 measured.by_phase[where] = max(measured.by_phase.get(where, 0), total)
                 for pid, size in sizes.items():
@@ -275,7 +278,9 @@ def main() -> None:
         same = expected.equals(rebuilt)
         lines.append(f"full rebuild over the same data:       {rebuild.wall:8.1f} s wall, peak memory "
                      f"{rebuild.peak / 2**30:5.2f} GiB; alerts equal the increment's: {same} ({rebuilt.height:,} alerts)")
-    lines.append(f"disk: landing {landing_gib:.2f} GiB, whole lake after the increment {lake_gib:.2f} GiB")
+    lines.append(f"disk: landing {landing_gib:.2f} GiB, whole lake after the increment {lake_gib:.2f} GiB; "
+                 f"at its fullest the full build had taken {full.disk_growth / 2**30:.1f} GiB beyond its start "
+                 f"(DuckDB's spill included)")
     lines.append(f"where the time went, full build: {breakdown(full.wall, full_run)}")
     lines.append(f"where the time went, increment:  {breakdown(daily.wall, day_run)}")
     for title, run in (("full build", full_run), ("increment", day_run)):
