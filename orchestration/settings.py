@@ -23,6 +23,16 @@ DEFAULT_SCALE = 0.01
 DEFAULT_SEED = 20261127
 
 
+# DuckDB's memory limit for every warehouse session, dbt's (profiles.yml reads the same variable,
+# with the same default) and the readers' (gates, publication). DuckDB's own default, 80% of RAM,
+# would let one reader take the whole 12 GiB an SF 10 run may use; beyond the limit it spills.
+DUCKDB_MEMORY_DEFAULT = "6GB"
+
+
+def duckdb_memory_limit() -> str:
+    return os.environ.get("POWERTRACE_DUCKDB_MEMORY") or DUCKDB_MEMORY_DEFAULT
+
+
 def lake_dir(override: str | os.PathLike | None = None) -> Path:
     value = override or os.environ.get("POWERTRACE_LAKE") or PROJECT_DIR / "lake"
     return Path(value).resolve()

@@ -1,13 +1,16 @@
 """Reading the dbt warehouse from outside dbt: the prepared manifest and read-only connections.
 
 dbt is the warehouse file's only writer; gates and publication open it read-only, after dbt has
-finished (they run downstream of it, in the same DuckDB pool).
+finished (they run downstream of it, in the same DuckDB pool), under the same memory limit as dbt
+(``POWERTRACE_DUCKDB_MEMORY``).
 """
 from __future__ import annotations
 
 import json
 from functools import cache
 from pathlib import Path
+
+from orchestration.settings import duckdb_memory_limit
 
 
 @cache
@@ -61,7 +64,7 @@ def connect_readonly(warehouse: Path):
 
     if not Path(warehouse).exists():
         raise FileNotFoundError(f"warehouse {warehouse} does not exist: dbt has not built it yet")
-    return duckdb.connect(str(warehouse), read_only=True)
+    return duckdb.connect(str(warehouse), read_only=True, config={"memory_limit": duckdb_memory_limit()})
 
 
 def read_relation(warehouse: Path, relation: str, columns: tuple[str, ...] | None = None):
