@@ -64,9 +64,10 @@ test-spark: $(SPARK_STAMP)
 	$(SPARK_BIN)/pytest -q -m spark --timeout 2400 tests/spark
 
 # bench/RESULTS.md, every figure measured on this machine in one go (hours: SF 1 is generated once and
-# shared; check `df` first, BENCH_DIR needs about 10 GiB). SF 10 is its own target (about 55 GiB;
-# its world alone takes ~3-4 h to generate here: an already generated lake is reused, e.g.
-# `make bench-sf10 SF10_LAKE=/tmp/gen10`). It skips the verifying full rebuild (another ~70 min);
+# shared; check `df` first, BENCH_DIR needs about 10 GiB). SF 10 is its own target (about 70 GB of
+# disk: a 52 GiB lake plus DuckDB's spill; its world alone takes ~3-4 h to generate here: an already
+# generated lake is reused, e.g. `make bench-sf10 SF10_LAKE=/tmp/gen10`; the runs take about an
+# hour). It skips the verifying full rebuild (another ~50 min);
 # SF 1's run verifies the increment against one.
 BENCH_DIR ?= /tmp/powertrace-bench
 BENCH_SEED ?= 20261127

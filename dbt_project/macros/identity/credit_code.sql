@@ -12,23 +12,14 @@
 {%- endmacro %}
 
 
-{#- Check character of a 17-character body: alphabet[(31 - sum(index * weight) mod 31) mod 31]. -#}
+{#- Check character of a 17-character body: alphabet[(31 - sum(index * weight) mod 31) mod 31].
+    One term per character, the same SQL on both engines (about three times faster in DuckDB than
+    a lambda over the characters). -#}
 {% macro credit_code_check_char(body17) -%}
-    {{ adapter.dispatch('credit_code_check_char', 'powertrace')(body17) }}
-{%- endmacro %}
-
-{#- Unrolled, one term per character: about three times faster in DuckDB than a lambda over them. -#}
-{% macro default__credit_code_check_char(body17) -%}
     substr('{{ _credit_code_alphabet() }}', 1 + cast((31 - (
         {%- for w in _credit_code_weights().split(',') %}
-        {%- if not loop.first %} + {% endif %}(strpos('{{ _credit_code_alphabet() }}', substr({{ body17 }}, {{ loop.index }}, 1)) - 1) * {{ w | trim }}
+        {%- if not loop.first %} + {% endif %}(instr('{{ _credit_code_alphabet() }}', substr({{ body17 }}, {{ loop.index }}, 1)) - 1) * {{ w | trim }}
         {%- endfor %}) % 31) % 31 as integer), 1)
-{%- endmacro %}
-
-{% macro spark__credit_code_check_char(body17) -%}
-    substr('{{ _credit_code_alphabet() }}', 1 + (31 - aggregate(sequence(1, 17), 0,
-        (total, i) -> total + (instr('{{ _credit_code_alphabet() }}', substr({{ body17 }}, i, 1)) - 1)
-                              * element_at(array({{ _credit_code_weights() }}), i)) % 31) % 31, 1)
 {%- endmacro %}
 
 {% macro _credit_code_weights() %}1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28{% endmacro %}
