@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sys
 import time
@@ -20,6 +21,14 @@ _DAGSTER_YAML = """\
 concurrency:
   pools:
     default_limit: 1
+# Dagster's SQLite storage in this folder, its event log keeping its connections (about 16 s of
+# every run went to opening one per event: orchestration/event_log.py).
+storage:
+  custom:
+    module: orchestration.event_log
+    class: KeptConnectionSqliteStorage
+    config:
+      base_dir: {home}
 telemetry:
   enabled: false
 """
@@ -80,8 +89,12 @@ def dagster_instance():
     home = dagster_home()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(_DAGSTER_YAML)
+    # Ours (first line) but from an older release or another folder: brought up to date; an
+    # operator's own file is left alone.
+    wanted = _DAGSTER_YAML.format(home=json.dumps(str(home)))
+    if not config.exists() or (config.read_text().startswith(wanted.splitlines()[0])
+                                and config.read_text() != wanted):
+        config.write_text(wanted)
     os.environ["DAGSTER_HOME"] = str(home)
     return DagsterInstance.get()
 

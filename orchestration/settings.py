@@ -73,6 +73,8 @@ class Zones:
     gates = property(lambda self: self.root / "gates")
     # one row per run and published table: versions, gate results, bronze versions (history, rollback)
     publications = property(lambda self: self.root / "publications")
+    # what can always be rebuilt, so deleting it loses nothing: the landed files' sha256 (ingest/landing.py)
+    cache = property(lambda self: self.root / "cache")
 
     def bronze_table(self, system_id: str, entity: str) -> Path:
         return self.bronze / system_id / entity

@@ -12,7 +12,9 @@ or in quarantine (records sent, per the manifest or counted, = bronze rows + qua
 and a check ``fresh`` from its contract's ``freshness_days``: a stale source fails it with
 severity WARN, visible in the UI, never blocking.
 """
+import functools
 from collections import defaultdict
+from pathlib import Path
 
 import dagster as dg
 
@@ -35,6 +37,15 @@ def bronze_key(system_id: str, table: str) -> dg.AssetKey:
 
 def system_keys(contract: Contract) -> list[dg.AssetKey]:
     return [bronze_key(contract.system_id, t) for t in contract.tables]
+
+
+@functools.lru_cache(maxsize=4)
+def _as_of(lake: Path, run_id: str):
+    """The day freshness is judged on, once per run (it lists every system's landing folder):
+    every kind's step of a run judges on the same day."""
+    from orchestration.ingest.landing import latest_landed_date
+
+    return latest_landed_date(lake)
 
 
 def _spec(c: Contract, table: str) -> dg.AssetSpec:
@@ -67,13 +78,12 @@ def _bronze_kind(kind: str, contracts: list[Contract]) -> dg.AssetsDefinition:
     )
     def ingest_kind(context: dg.AssetExecutionContext):
         from orchestration.ingest import SharedWrites, ingest_system  # heavy readers load only when a run ingests
-        from orchestration.ingest.landing import latest_landed_date
         from orchestration.ingest.system import TableSummary
 
         lake = lake_dir()
         checks = context.selected_asset_check_keys
         selected = context.selected_asset_keys
-        as_of = latest_landed_date(lake)
+        as_of = _as_of(lake, context.run.run_id)
         shared = SharedWrites(lake)  # the kind's quarantine and ledger rows: one commit each, at the end
         for contract in contracts:
             keys = [k for k in system_keys(contract) if k in selected]

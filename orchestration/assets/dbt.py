@@ -7,6 +7,7 @@ the ``duckdb_writer`` pool (limit 1), and nothing outside dbt writes that file.
 """
 
 import os
+import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -63,6 +64,9 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         pool=DUCKDB_POOL,
     )
     def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        from orchestration.gates.validate import preload_gx
+
+        preload_gx()  # for the gate step after this one, while this process waits on dbt
         # Unit tests check the models' SQL, not the day's data: CI runs them (tests/ builds the
         # project with them), the daily run does not pay for them again.
         with phase("dbt_build"):
@@ -71,8 +75,30 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         # Where this build's run_results.json and compiled SQL are (each run has its own folder):
         # for ops reading a slow or failed build, and for bench/end_to_end.py's per-node timings.
         context.log.info(f"{DBT_ARTIFACTS_LOG}{build.target_path}")
+        keep_partial_parse(Path(build.target_path))
 
     return warehouse_models
+
+
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def keep_partial_parse(run_target: Path) -> bool:
+    """Make the build's parse state the one the next build starts from; True when it changed.
+
+    dbt re-parses the whole project (5-7 s here) when its profile differs from the one the saved
+    parse was made with, and the profile holds the lake's path and the memory cap. The parse
+    `powertrace prepare` saves was made with its own environment, so without this every run on
+    another lake paid the full parse again; now only the first run after such a change does.
+    Replaced atomically: a concurrent build reads the old file or the new one, never half of one.
+    """
+    fresh, kept = run_target / PARTIAL_PARSE, dbt_target_dir() / PARTIAL_PARSE
+    if not fresh.is_file() or (kept.is_file() and kept.read_bytes() == fresh.read_bytes()):
+        return False
+    temporary = kept.with_name(f".{PARTIAL_PARSE}.{os.getpid()}")
+    shutil.copyfile(fresh, temporary)
+    os.replace(temporary, kept)
+    return True
 
 
 def dbt_resource() -> DbtCliResource:

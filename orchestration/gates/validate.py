@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import re
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -207,12 +208,28 @@ def _powertrace(con, relation: str, e: Expectation, ctx: GateContext, base: dict
 
 # ---------------------------------------------------------------------------- gx engine
 
+def _import_gx():
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations
+
+    return great_expectations
+
+
+def preload_gx() -> None:
+    """Start importing Great Expectations in a background thread (its import takes seconds).
+
+    Called as the dbt build starts: this process mostly waits on dbt's subprocess then, and the
+    gate step, which follows dbt, finds GX imported (Python's import lock makes it wait for an
+    import still under way). Never at code-location load.
+    """
+    threading.Thread(target=_import_gx, name="preload-great-expectations", daemon=True).start()
+
+
 class GxSession:
     """One ephemeral Great Expectations context per gate run, with a Data Docs site on disk."""
 
     def __init__(self, docs_dir: Path):
-        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-        import great_expectations as gx
+        gx = _import_gx()
 
         self.gx = gx
         self.context = gx.get_context(mode="ephemeral")

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-_HASH_CACHE: dict[tuple[str, int, int], str] = {}   # (path, size, mtime_ns) -> sha256: a sensor re-asks often
+from orchestration.settings import Zones
+
 _CHUNK = 1 << 20
+_SETTLED_NS = 2_000_000_000
 # ASCII digits only: date.fromisoformat also takes "2026-W40-4" and "20261001  ", which are not batch folders.
 _BATCH_FOLDER = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -37,16 +42,53 @@ class Batch:
 
 
 def file_sha256(path: Path) -> str:
-    stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
-    known = _HASH_CACHE.get(key)
-    if known is None:
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            while chunk := fh.read(_CHUNK):
-                digest.update(chunk)
-        known = _HASH_CACHE[key] = digest.hexdigest()
-    return known
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class HashCache:
+    """The sha256 of a system's landed files, kept in ``<lake>/cache/landing_sha256/<system>.json``.
+
+    Every run asks whether each landed batch is new or re-delivered, which needs every landed
+    file's hash: read afresh, that is all of landing every run (16 GiB at SF 10). A file whose
+    size, modification time, change time and inode are those recorded keeps its recorded hash;
+    anything that writes the file changes its change time (which no tool can set back), so a
+    re-delivery is always read again. Losing the file only costs reading landing once more.
+    """
+
+    def __init__(self, lake: Path, system_id: str):
+        self.path = Zones(lake).cache / "landing_sha256" / f"{system_id}.json"
+        try:
+            self.known: dict[str, list] = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            self.known = {}
+        self.seen: dict[str, list] = {}
+
+    def sha256(self, name: str, resolved: Path) -> str:
+        st = resolved.stat()
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        entry = self.known.get(name)
+        sha = entry[4] if entry and entry[:4] == stamp else file_sha256(resolved)
+        # File times tick coarsely (a few ms): a file changed within the last seconds could change
+        # again with the same times, so its hash is not kept until it has been still a while.
+        if time.time_ns() - st.st_ctime_ns > _SETTLED_NS:
+            self.seen[name] = [*stamp, sha]
+        return sha
+
+    def save(self) -> None:
+        """Keep what this listing saw (files gone from landing drop out); best effort: a cache."""
+        if self.seen == self.known:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+            temporary.write_text(json.dumps(self.seen))
+            os.replace(temporary, self.path)
+        except OSError:
+            pass
 
 
 def batch_date_of(name: str) -> dt.date | None:
@@ -89,7 +131,7 @@ def _refused(name: str, path: Path, why: str) -> LandedFile:
     return LandedFile(name, path, hashlib.sha256(f"refused:{why}".encode()).hexdigest(), refused=why)
 
 
-def _landed_file(path: Path, root: Path) -> LandedFile:
+def _landed_file(path: Path, root: Path, hashes: HashCache) -> LandedFile:
     name = recorded_name(path)
     resolved, why = resolve_in_landing(path, root)
     if resolved is None:
@@ -97,7 +139,7 @@ def _landed_file(path: Path, root: Path) -> LandedFile:
     if not resolved.is_file():
         return _refused(name, path, f"a symlink to {resolved}, which is not a readable file")
     try:
-        return LandedFile(name, path, file_sha256(resolved))
+        return LandedFile(name, path, hashes.sha256(f"{path.parent.name}/{path.name}", resolved))
     except OSError as exc:                       # e.g. no read permission: report it, do not stop the run
         return _refused(name, path, f"cannot be read ({exc.strerror or exc})")
 
@@ -113,6 +155,7 @@ def landed_batches(lake: Path, system_id: str) -> tuple[list[Batch], list[str]]:
         return [], [f"landing/{system_id}: the system folder is {why}; skipped"]
     batches: list[Batch] = []
     warnings: list[str] = []
+    hashes = HashCache(lake, system_id)
     for entry in sorted(folder.iterdir()):
         where = f"landing/{system_id}/{recorded_name(entry)}"
         if not entry.is_dir():
@@ -131,13 +174,14 @@ def landed_batches(lake: Path, system_id: str) -> tuple[list[Batch], list[str]]:
             if path.is_dir() and not path.is_symlink():
                 warnings.append(f"{where}/{recorded_name(path)}: a folder inside a batch folder; skipped")
             elif path.is_symlink() or path.is_file():
-                batch.files.append(_landed_file(path, root))
+                batch.files.append(_landed_file(path, root, hashes))
             else:
                 warnings.append(f"{where}/{recorded_name(path)}: not a regular file; skipped")
         if batch.files:
             batches.append(batch)
         else:
             warnings.append(f"{where}: empty batch folder; skipped")
+    hashes.save()
     return batches, warnings
 
 
