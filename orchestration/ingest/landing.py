@@ -131,17 +131,26 @@ def _refused(name: str, path: Path, why: str) -> LandedFile:
     return LandedFile(name, path, hashlib.sha256(f"refused:{why}".encode()).hexdigest(), refused=why)
 
 
-def _landed_file(path: Path, root: Path, hashes: HashCache) -> LandedFile:
+def _landed_file(path: Path, root: Path, hashes: HashCache, is_link: bool) -> LandedFile:
     name = recorded_name(path)
-    resolved, why = resolve_in_landing(path, root)
-    if resolved is None:
-        return _refused(name, path, why)
-    if not resolved.is_file():
-        return _refused(name, path, f"a symlink to {resolved}, which is not a readable file")
+    if not is_link:      # a plain file in a batch folder already found inside landing
+        resolved = path
+    else:
+        resolved, why = resolve_in_landing(path, root)
+        if resolved is None:
+            return _refused(name, path, why)
+        if not resolved.is_file():
+            return _refused(name, path, f"a symlink to {resolved}, which is not a readable file")
     try:
         return LandedFile(name, path, hashes.sha256(f"{path.parent.name}/{path.name}", resolved))
     except OSError as exc:                       # e.g. no read permission: report it, do not stop the run
         return _refused(name, path, f"cannot be read ({exc.strerror or exc})")
+
+
+def _entries(folder: Path) -> list[os.DirEntry]:
+    """The folder's entries by name; their kinds come with the listing (no call per entry)."""
+    with os.scandir(folder) as listing:
+        return sorted(listing, key=lambda e: e.name)
 
 
 def landed_batches(lake: Path, system_id: str) -> tuple[list[Batch], list[str]]:
@@ -156,8 +165,10 @@ def landed_batches(lake: Path, system_id: str) -> tuple[list[Batch], list[str]]:
     batches: list[Batch] = []
     warnings: list[str] = []
     hashes = HashCache(lake, system_id)
-    for entry in sorted(folder.iterdir()):
-        where = f"landing/{system_id}/{recorded_name(entry)}"
+    # Only a symlink can lead out of landing: plain folders and files under the resolved system
+    # folder are inside it without asking the file system for their real paths.
+    for entry in _entries(folder):
+        where = f"landing/{system_id}/{recorded_name(Path(entry.name))}"
         if not entry.is_dir():
             warnings.append(f"{where}: a file directly in the system folder, not in a dated batch folder; skipped")
             continue
@@ -165,16 +176,18 @@ def landed_batches(lake: Path, system_id: str) -> tuple[list[Batch], list[str]]:
         if day is None:
             warnings.append(f"{where}: batch folder name is not a valid YYYY-MM-DD date; skipped")
             continue
-        _, why = resolve_in_landing(entry, root)
-        if why:
-            warnings.append(f"{where}: the batch folder is {why}; skipped")
-            continue
-        batch = Batch(day, entry)
-        for path in sorted(entry.iterdir()):
-            if path.is_dir() and not path.is_symlink():
+        if entry.is_symlink():
+            _, why = resolve_in_landing(Path(entry.path), root)
+            if why:
+                warnings.append(f"{where}: the batch folder is {why}; skipped")
+                continue
+        batch = Batch(day, Path(entry.path))
+        for item in _entries(Path(entry.path)):
+            path = Path(item.path)
+            if item.is_dir(follow_symlinks=False):
                 warnings.append(f"{where}/{recorded_name(path)}: a folder inside a batch folder; skipped")
-            elif path.is_symlink() or path.is_file():
-                batch.files.append(_landed_file(path, root, hashes))
+            elif item.is_symlink() or item.is_file(follow_symlinks=False):
+                batch.files.append(_landed_file(path, root, hashes, is_link=item.is_symlink()))
             else:
                 warnings.append(f"{where}/{recorded_name(path)}: not a regular file; skipped")
         if batch.files:

@@ -11,7 +11,10 @@
         its village's cadres first (SF 10: 4.6 M records, 40 M pairs carrying the record's
         columns) spilled tens of GB. A record can only be found when its party is reachable over
         relation's edges (dates and shares aside) from some cadre of ITS village, which few are:
-        records are cut to those before the pairing. The edges followed are related_parties'. -#}
+        records are cut to those before the pairing. The edges followed are related_parties'
+        (person_relation_types, company_relation_types). The reachable set is computed here, in
+        each of SM01, SM02 and SM08, not in a shared model: their unit tests would otherwise have
+        to mock it consistently with their relation rows. -#}
     with _cr_cadre_persons as (
         select distinct village_code, person_ref as ref
         from {{ ref('village_cadre') }}
@@ -23,7 +26,7 @@
         union
         select c.village_code, r.to_ref from _cr_cadre_persons as c
         inner join {{ ref('relation') }} as r
-            on r.from_ref = c.ref and r.relation_type in ('spouse', 'parent', 'child', 'sibling')
+            on r.from_ref = c.ref and r.relation_type in {{ person_relation_types() }}
     ),
 
     _cr_reachable as (
@@ -31,7 +34,7 @@
         union
         select c.village_code, r.to_ref from _cr_cadre_relatives as c
         inner join {{ ref('relation') }} as r
-            on r.from_ref = c.ref and r.relation_type in ('legal_rep', 'shareholder')
+            on r.from_ref = c.ref and r.relation_type in {{ company_relation_types() }}
     ),
 
     _cr_records as (

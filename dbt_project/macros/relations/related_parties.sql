@@ -39,6 +39,12 @@
 {%- endmacro %}
 
 
+{#- The edge types a related party is reached by: person to person first, then person to company.
+    Every macro that follows or prefilters those paths reads them here (cadre_related, SM10). -#}
+{% macro person_relation_types() %}('spouse', 'parent', 'child', 'sibling'){% endmacro %}
+{% macro company_relation_types() %}('legal_rep', 'shareholder'){% endmacro %}
+
+
 {% macro related_parties(anchors, anchor_ref, at_date, min_share=0.05, party=none) -%}
     {{ _related(anchors, anchor_ref, at_date, min_share, with_self=true, with_companies=true, party=party) }}
 {%- endmacro %}
@@ -89,7 +95,7 @@
         from _rp_anchor_refs as a
         inner join {{ relation }} as r
             on r.from_ref = a._rp_ref
-            and r.relation_type in ('spouse', 'parent', 'child', 'sibling')
+            and r.relation_type in {{ person_relation_types() }}
             and r.to_ref <> a._rp_ref
     ),
 
@@ -111,7 +117,7 @@
         from _rp_person_paths as p
         inner join {{ relation }} as r
             on r.from_ref = p.party_ref
-            and r.relation_type in ('legal_rep', 'shareholder')
+            and r.relation_type in {{ company_relation_types() }}
         {%- endif %}
     ),
 

@@ -1,0 +1,40 @@
+"""A column check a gate suite makes is not made again by a dbt data test: each would scan the
+table on every run (the uniqueness of silver keys at SF 10 most of all), and the gate is the one
+that decides what publishes (docs/gates.md). A dbt test stays where it is stricter than the
+suite's (an accepted_values that must hold for every row where the suite allows `mostly`)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from orchestration.gates.suites import suites
+from orchestration.settings import DBT_PROJECT_DIR
+
+SAME = {"not_null": "expect_column_values_to_not_be_null", "unique": "expect_column_values_to_be_unique",
+        "accepted_values": "expect_column_values_to_be_in_set"}
+
+
+def _dbt_column_tests():
+    for path in sorted(Path(DBT_PROJECT_DIR, "models").rglob("*.yml")):
+        for model in (yaml.safe_load(path.read_text()) or {}).get("models") or []:
+            for column in model.get("columns") or []:
+                for test in column.get("data_tests") or []:
+                    name = test if isinstance(test, str) else next(iter(test))
+                    body = {} if isinstance(test, str) else (test[name] or {})
+                    severity = (body.get("config") or {}).get("severity", "error")
+                    yield path, model["name"], column["name"], name, severity
+
+
+def test_no_dbt_data_test_repeats_a_gate_expectation():
+    gated = {table: suite.expectations for table, suite in suites().items()}
+    repeated = []
+    for path, model, column, name, severity in _dbt_column_tests():
+        for e in gated.get(model, []):
+            if SAME.get(name) != e.expect or e.kwargs.get("column") != column:
+                continue
+            stricter = name == "accepted_values" and severity == "error" and e.kwargs.get("mostly") is not None
+            if not stricter:
+                repeated.append(f"{path.relative_to(DBT_PROJECT_DIR)}: {model}.{column} {name} "
+                                f"(also expectations/ {e.expect})")
+    assert not repeated, "dbt data tests repeating a gate expectation:\n" + "\n".join(repeated)
