@@ -36,7 +36,7 @@ from orchestration.evaluate import ALERT_IDENTITY  # noqa: E402
 from orchestration.world.arrival import hold_back_last_day, land_held_day  # noqa: E402
 
 DATA_ZONES = ("bronze", "quarantine", "ledger", "warehouse.duckdb", "warehouse.duckdb.wal", "gates", "published",
-              "publications", "restricted")
+              "publications", "restricted", "cache")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
