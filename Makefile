@@ -67,8 +67,8 @@ test-spark: $(SPARK_STAMP)
 # shared; check `df` first, BENCH_DIR needs about 10 GiB). SF 10 is its own target (about 70 GB of
 # disk: a 52 GiB lake plus DuckDB's spill; its world alone takes ~3-4 h to generate here: an already
 # generated lake is reused, e.g. `make bench-sf10 SF10_LAKE=/tmp/gen10`; the runs take about an
-# hour). It skips the verifying full rebuild (another ~50 min);
-# SF 1's run verifies the increment against one.
+# hour; bench/end_to_end.py refuses to start without 3.3x landing free beside it). It skips the
+# verifying full rebuild (another ~50 min); SF 1's run verifies the increment against one.
 BENCH_DIR ?= /tmp/powertrace-bench
 BENCH_SEED ?= 20261127
 

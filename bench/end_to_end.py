@@ -216,6 +216,22 @@ def breakdown(wall: float, run: DagsterRun) -> str:
     return ", ".join(f"{k} {v:.1f} s" for k, v in parts.items())
 
 
+# What the runs write beside landing, per GiB landed: at SF 10 the lake grew by 2.2x landing
+# (bronze, warehouse, published, Delta history) and DuckDB's spill reached 0.8x, so 3.3x leaves a
+# margin. A disk that fills half-way fails the build hours in (it happened: session 7).
+LAKE_PER_LANDING = 3.3
+
+
+def check_free_disk(lake: Path, landing_gib: float, min_free_gib: float | None) -> None:
+    """Refuse to start when the disk cannot hold the runs: said at once, not after an hour."""
+    need = LAKE_PER_LANDING * landing_gib if min_free_gib is None else min_free_gib
+    free = shutil.disk_usage(lake).free / 2**30
+    if free < need:
+        raise SystemExit(f"{lake}: {free:.1f} GiB free, the runs need about {need:.1f} GiB beside landing "
+                         f"({landing_gib:.1f} GiB landed x {LAKE_PER_LANDING}); free disk, or pass "
+                         "--min-free-gib to say otherwise")
+
+
 def reset(lake: Path, home: Path) -> None:
     """An empty lake but for landing and truth, and a fresh Dagster instance."""
     for zone in DATA_ZONES:
@@ -237,6 +253,8 @@ def main() -> None:
     parser.add_argument("--lake", type=Path, required=True)
     parser.add_argument("--no-verify", action="store_true", help="skip the full rebuild that checks the increment")
     parser.add_argument("--record", action="store_true", help="write the figures into bench/RESULTS.md")
+    parser.add_argument("--min-free-gib", type=float, default=None,
+                        help=f"free disk the runs need beside landing (default: {LAKE_PER_LANDING} x landing)")
     args = parser.parse_args()
     lake = args.lake.resolve()
     powertrace = str(Path(sys.executable).with_name("powertrace"))
@@ -252,6 +270,7 @@ def main() -> None:
     landing_gib = sum(p.stat().st_size for p in (lake / "landing").rglob("*") if p.is_file()) / 2**30
 
     reset(lake, home)
+    check_free_disk(lake, landing_gib, args.min_free_gib)
     day = hold_back_last_day(lake, held)
     full = measured_run(powertrace, lake, env)
     full_run = last_run(home)

@@ -1,8 +1,11 @@
 """What bench/end_to_end.py reports about a run: the phase it is in (read from the markers as they
-are appended), where its time went, and dbt's slowest nodes from the run's run_results.json."""
+are appended), where its time went, dbt's slowest nodes from the run's run_results.json, and whether
+the disk can hold its runs."""
 import json
 
-from bench.end_to_end import DagsterRun, PhaseTail, breakdown, slowest_dbt_nodes
+import pytest
+
+from bench.end_to_end import DagsterRun, PhaseTail, breakdown, check_free_disk, slowest_dbt_nodes
 
 
 def test_phase_tail_follows_the_markers_and_waits_for_whole_lines(tmp_path):
@@ -39,3 +42,10 @@ def test_slowest_dbt_nodes_come_from_the_runs_own_run_results(tmp_path):
     assert [line.split()[0] for line in lines[1:]] == ["relation", "alerts"]
     assert slowest_dbt_nodes(DagsterRun("r", 1.0, {})) == ["  (no run_results.json for this run)"]
     assert slowest_dbt_nodes(DagsterRun("r", 1.0, {}, tmp_path / "gone")) == ["  (no run_results.json for this run)"]
+
+
+def test_the_benchmark_refuses_a_disk_too_small_for_its_runs(tmp_path):
+    with pytest.raises(SystemExit, match="GiB free, the runs need about"):
+        check_free_disk(tmp_path, landing_gib=10**6, min_free_gib=None)
+    check_free_disk(tmp_path, landing_gib=10**6, min_free_gib=0)   # told otherwise
+    check_free_disk(tmp_path, landing_gib=0.001, min_free_gib=None)
