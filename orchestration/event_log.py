@@ -30,6 +30,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
+
 def _on_connect(dbapi_connection: sqlite3.Connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -85,6 +86,7 @@ class KeptConnectionSqliteStorage(DagsterSqliteStorage):
 
     def __init__(self, base_dir: str, inst_data=None):
         super().__init__(base_dir, inst_data=inst_data)
+        # Dagster's constructor builds its own event log on the same files first; this replaces it.
         self._event_log_storage = KeptConnectionSqliteEventLogStorage(_event_logs_directory(base_dir))
 
     @classmethod

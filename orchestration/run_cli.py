@@ -92,8 +92,8 @@ def dagster_instance():
     # Ours (first line) but from an older release or another folder: brought up to date; an
     # operator's own file is left alone.
     wanted = _DAGSTER_YAML.format(home=json.dumps(str(home)))
-    if not config.exists() or (config.read_text().startswith(wanted.splitlines()[0])
-                                and config.read_text() != wanted):
+    present = config.read_text() if config.exists() else None
+    if present is None or (present.startswith(wanted.splitlines()[0]) and present != wanted):
         config.write_text(wanted)
     os.environ["DAGSTER_HOME"] = str(home)
     return DagsterInstance.get()

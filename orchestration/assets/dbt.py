@@ -7,7 +7,6 @@ the ``duckdb_writer`` pool (limit 1), and nothing outside dbt writes that file.
 """
 
 import os
-import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -93,10 +92,13 @@ def keep_partial_parse(run_target: Path) -> bool:
     Replaced atomically: a concurrent build reads the old file or the new one, never half of one.
     """
     fresh, kept = run_target / PARTIAL_PARSE, dbt_target_dir() / PARTIAL_PARSE
-    if not fresh.is_file() or (kept.is_file() and kept.read_bytes() == fresh.read_bytes()):
+    if not fresh.is_file():
+        return False
+    parse = fresh.read_bytes()
+    if kept.is_file() and kept.read_bytes() == parse:
         return False
     temporary = kept.with_name(f".{PARTIAL_PARSE}.{os.getpid()}")
-    shutil.copyfile(fresh, temporary)
+    temporary.write_bytes(parse)
     os.replace(temporary, kept)
     return True
 
