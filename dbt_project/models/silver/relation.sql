@@ -17,13 +17,98 @@
 
   Identifiers failing their check (null refs) make no edge. A null validity start stays null and
   holds at no date.
+
+  Incremental by the source keys a build touches (the strategy replace_by_source,
+  macros/silver/replace_by_source.sql), so that a day's build costs a day's rows, not the graph:
+  every edge comes from one source row (marriage_id, company_key, shareholder_key, official_key,
+  cadre_key) or one household (household_id), and source_ingested_at is when bronze committed
+  the newest row it comes from. A build recomputes every edge of the keys that
+    - have a silver row committed after the newest source_ingested_at the table holds,
+    - lost their silver row since (a re-delivered batch no longer carries it), or, for a
+      household, a member (the member moved or was dropped),
+    - are households of a party of a new, changed or dropped marriage row (a household's head
+      and spouse make a spouse edge only when no marriage row at all exists between the two),
+  and replaces their edges: each touched key is also marked by one row with a null relation_key,
+  by which the strategy deletes the key's old edges (a key left without edges included); marks
+  are not kept. tests/silver/test_relation_incremental.py
+  checks that a daily build ends where a full build would.
 -#}
+{{ config(materialized='incremental', incremental_strategy='replace_by_source', on_schema_change='fail') }}
 {%- set always = "date '0001-01-01'" %}
+{%- set incremental = this is not none and is_incremental() %}
+{#- (source, silver table, its key column) of the edges made from one silver row each -#}
+{%- set row_sources = [
+    ('marriage', 'marriage', 'marriage_id'),
+    ('company', 'company', 'company_key'),
+    ('shareholder', 'shareholder', 'shareholder_key'),
+    ('public_official', 'public_official', 'official_key'),
+    ('village_cadre', 'village_cadre', 'cadre_key'),
+] %}
 
 with persons as (
-    select person_ref, household_id, relation_to_head
+    select person_ref, household_id, relation_to_head, ingested_at
     from {{ ref('person') }}
     where person_ref is not null and household_id is not null and relation_to_head is not null
+),
+{%- if incremental %}
+
+read_through as (
+    select coalesce(max(source_ingested_at), timestamptz '1970-01-01 00:00:00+00') as ingested_at from {{ this }}
+),
+
+touched_rows as (
+    {%- for source, table, key in row_sources %}
+    -- {{ table }}: rows committed since, and rows gone since
+    select '{{ source }}' as source, {{ key }} as source_key
+    from {{ ref(table) }}
+    where ingested_at > (select ingested_at from read_through)
+    union
+    select source, source_key
+    from {{ this }} as edge
+    where source = '{{ source }}'
+        and not exists (select 1 from {{ ref(table) }} as row where row.{{ key }} = edge.source_key)
+    {%- if not loop.last %}
+    union
+    {%- endif %}
+    {%- endfor %}
+),
+
+marriage_parties as (
+    select person_a_ref as person_ref from {{ ref('marriage') }} where ingested_at > (select ingested_at from read_through)
+    union
+    select person_b_ref from {{ ref('marriage') }} where ingested_at > (select ingested_at from read_through)
+    union
+    select edge.from_ref
+    from {{ this }} as edge
+    inner join touched_rows as touched on touched.source = 'marriage' and touched.source_key = edge.source_key
+    where edge.source = 'marriage'
+),
+
+touched_households as (
+    select household_id from {{ ref('person') }}
+    where ingested_at > (select ingested_at from read_through) and household_id is not null
+    union
+    select source_key
+    from {{ this }} as edge
+    where source = 'household'
+        and not exists (
+            select 1 from persons where persons.household_id = edge.source_key and persons.person_ref = edge.from_ref)
+    union
+    select household_id from persons where person_ref in (select person_ref from marriage_parties)
+),
+
+touched as (
+    select source, source_key from touched_rows
+    union all
+    select 'household', household_id from touched_households
+),
+{%- endif %}
+
+household_members as (
+    select * from persons
+    {%- if incremental %}
+    where household_id in (select household_id from touched_households)
+    {%- endif %}
 ),
 
 married_pairs as (
@@ -41,15 +126,20 @@ marriage_edges as (
         dissolved_date - 1 as valid_to,
         cast(null as double) as share_ratio,
         'marriage' as source,
-        marriage_id as source_key
+        marriage_id as source_key,
+        ingested_at as source_ingested_at
     from (
-        select marriage_id, person_a_ref as from_ref, person_b_ref as to_ref, registered_date, dissolved_date, 'a' as direction
+        select marriage_id, person_a_ref as from_ref, person_b_ref as to_ref, registered_date, dissolved_date, ingested_at,
+               'a' as direction
         from {{ ref('marriage') }}
         union all
-        select marriage_id, person_b_ref, person_a_ref, registered_date, dissolved_date, 'b'
+        select marriage_id, person_b_ref, person_a_ref, registered_date, dissolved_date, ingested_at, 'b'
         from {{ ref('marriage') }}
     )
     where from_ref is not null and to_ref is not null and from_ref <> to_ref
+    {%- if incremental %}
+        and marriage_id in (select source_key from touched_rows where source = 'marriage')
+    {%- endif %}
 ),
 
 -- (relation_to_head of from_ref, relation_to_head of to_ref) -> what to_ref is to from_ref
@@ -73,9 +163,10 @@ household_edges as (
         cast(null as date) as valid_to,
         cast(null as double) as share_ratio,
         'household' as source,
-        p.household_id as source_key
-    from persons as p
-    inner join persons as q on p.household_id = q.household_id and p.person_ref <> q.person_ref
+        p.household_id as source_key,
+        greatest(p.ingested_at, q.ingested_at) as source_ingested_at
+    from household_members as p
+    inner join household_members as q on p.household_id = q.household_id and p.person_ref <> q.person_ref
     inner join household_pair_types as t on p.relation_to_head = t.from_relation and q.relation_to_head = t.to_relation
     where t.relation_type <> 'spouse'
         or not exists (
@@ -90,9 +181,13 @@ legal_rep_edges as (
         established_date as valid_from, deregistered_date as valid_to,
         cast(null as double) as share_ratio,
         'company' as source,
-        company_key as source_key
+        company_key as source_key,
+        ingested_at as source_ingested_at
     from {{ ref('company') }}
     where credit_code is not null and legal_rep_ref is not null
+    {%- if incremental %}
+        and company_key in (select source_key from touched_rows where source = 'company')
+    {%- endif %}
 ),
 
 shareholder_edges as (
@@ -102,9 +197,13 @@ shareholder_edges as (
         from_date as valid_from, to_date as valid_to,
         share_ratio,
         'shareholder' as source,
-        shareholder_key as source_key
+        shareholder_key as source_key,
+        ingested_at as source_ingested_at
     from {{ ref('shareholder') }}
     where holder_kind = 'person' and holder_ref is not null and credit_code is not null
+    {%- if incremental %}
+        and shareholder_key in (select source_key from touched_rows where source = 'shareholder')
+    {%- endif %}
 ),
 
 official_edges as (
@@ -114,9 +213,13 @@ official_edges as (
         start_date as valid_from, end_date as valid_to,
         cast(null as double) as share_ratio,
         'public_official' as source,
-        official_key as source_key
+        official_key as source_key,
+        ingested_at as source_ingested_at
     from {{ ref('public_official') }}
     where person_ref is not null and org_code is not null
+    {%- if incremental %}
+        and official_key in (select source_key from touched_rows where source = 'public_official')
+    {%- endif %}
 ),
 
 cadre_edges as (
@@ -126,9 +229,13 @@ cadre_edges as (
         term_start as valid_from, term_end as valid_to,
         cast(null as double) as share_ratio,
         'village_cadre' as source,
-        cadre_key as source_key
+        cadre_key as source_key,
+        ingested_at as source_ingested_at
     from {{ ref('village_cadre') }}
     where person_ref is not null and village_code is not null
+    {%- if incremental %}
+        and cadre_key in (select source_key from touched_rows where source = 'village_cadre')
+    {%- endif %}
 )
 
 select * from marriage_edges
@@ -142,3 +249,13 @@ union all
 select * from official_edges
 union all
 select * from cadre_edges
+{%- if incremental %}
+union all
+-- every touched key once: replace_by_source deletes the key's edges by it and keeps the edges above
+select
+    cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar), cast(null as varchar),
+    cast(null as date), cast(null as date), cast(null as double),
+    source, source_key,
+    cast(null as timestamptz)
+from touched
+{%- endif %}
