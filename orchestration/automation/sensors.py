@@ -13,10 +13,11 @@ from orchestration.settings import lake_dir
            default_status=dg.DefaultSensorStatus.STOPPED,
            description="Starts a run when a system delivers a new batch folder or re-delivers one.")
 def landing_sensor(context: dg.SensorEvaluationContext):
-    from orchestration.ingest import pending_batches
+    from orchestration.ingest import ledger_fingerprints, pending_batches
 
     lake = lake_dir()
-    pending = {sid: pending_batches(c, lake) for sid, c in registry().items()}
+    known = ledger_fingerprints(lake)  # one read of the ledger for every system
+    pending = {sid: pending_batches(c, lake, known) for sid, c in registry().items()}
     pending = {sid: dates for sid, dates in pending.items() if dates}
     if not pending:
         return dg.SkipReason("no new or re-delivered batches in landing")

@@ -9,13 +9,13 @@ Modules, in the order data walks through them:
 - ``ledger`` and ``quarantine``: reading them back, pending batches, replay;
 - ``cli``: ``powertrace ingest`` and ``powertrace quarantine``.
 """
-from orchestration.ingest.ledger import ledger_frame, pending_batches, unreconciled_files
+from orchestration.ingest.ledger import ledger_fingerprints, ledger_frame, pending_batches, unreconciled_files
 from orchestration.ingest.quarantine import ReplayResult, quarantine_counts, quarantine_frame, replay_quarantine
 from orchestration.ingest.system import (FileOutcome, SharedWrites, SystemIngestResult, TableSummary, ensure_tables,
                                          freshness, ingest_system)
 
 __all__ = [
     "FileOutcome", "ReplayResult", "SharedWrites", "SystemIngestResult", "TableSummary", "ensure_tables", "freshness",
-    "ingest_system", "ledger_frame", "pending_batches", "quarantine_counts", "quarantine_frame",
+    "ingest_system", "ledger_fingerprints", "ledger_frame", "pending_batches", "quarantine_counts", "quarantine_frame",
     "replay_quarantine", "unreconciled_files",
 ]

@@ -26,7 +26,8 @@ from orchestration.ingest.apply import HeaderRejected, apply_contract
 from orchestration.ingest.delta import (LEDGER, QUARANTINE, SHARED_PARTITION, UTC_TIMESTAMP, bronze_table_schema,
                                         ensure_table, in_dates, replace_rows, replace_streamed, sql_text)
 from orchestration.ingest.landing import Batch, LandedFile, landed_batches, landed_dates, latest_landed_date
-from orchestration.ingest.ledger import changed_batches, ledger_message, manifest_records
+from orchestration.ingest.ledger import (Fingerprints, changed_batches, ledger_fingerprints, ledger_message,
+                                         manifest_records)
 from orchestration.ingest.readers import ROW, FileRead, FileRejected, raw_records, read_file, unreadable
 from orchestration.settings import Zones
 
@@ -159,6 +160,19 @@ class SharedWrites:
     ledger: list[pl.DataFrame] = field(default_factory=list)
 
     flush_rows: int = 500_000   # quarantined rows held before an early commit (they carry raw lines)
+    _fingerprints: dict[str, Fingerprints] | None = field(default=None, repr=False)
+    _served: set[str] = field(default_factory=set, repr=False)
+
+    def fingerprints(self, system_id: str) -> Fingerprints:
+        """What the ledger holds for the system, from one read of the ledger for all the systems
+        this object serves (a read per system cost ~10 ms, 1.5 s of a daily run's 153 systems).
+        Only this object's uncommitted rows are missing from that read: asked again for a
+        system, it commits them and reads again."""
+        if self._fingerprints is None or system_id in self._served:
+            self.commit()
+            self._fingerprints, self._served = ledger_fingerprints(self.lake), set()
+        self._served.add(system_id)
+        return self._fingerprints.get(system_id, {})
 
     def add(self, predicate: str, quarantined: pl.DataFrame, ledger: pl.DataFrame) -> None:
         """A system's rows, once its bronze tables are written."""
@@ -221,7 +235,7 @@ def ingest_system(contract: Contract, lake: Path, *, batch_dates: list[dt.date] 
     sid = contract.system_id
     ensure_tables(contract, lake)
     batches, warnings = landed_batches(lake, sid)
-    selected = _select(batches, lake, sid, batch_dates, force, warnings)
+    selected = _select(batches, lake, sid, batch_dates, force, warnings, shared)
     result = SystemIngestResult(sid, [b.batch_date for b in selected], warnings=warnings,
                                 latest_batch=batches[-1].batch_date if batches else None)
     if selected:
@@ -239,14 +253,16 @@ def ingest_system(contract: Contract, lake: Path, *, batch_dates: list[dt.date] 
 
 
 def _select(batches: list[Batch], lake: Path, sid: str, batch_dates: list[dt.date] | None, force: bool,
-            warnings: list[str]) -> list[Batch]:
+            warnings: list[str], shared: SharedWrites | None) -> list[Batch]:
     if batch_dates is not None:
         wanted = set(batch_dates)
         missing = sorted(wanted - {b.batch_date for b in batches})
         if missing:
             warnings.append(f"{sid}: no batch folder in landing for {[d.isoformat() for d in missing]}; not ingested")
         return [b for b in batches if b.batch_date in wanted]
-    return list(batches) if force else changed_batches(batches, lake, sid)
+    if force:
+        return list(batches)
+    return changed_batches(batches, shared.fingerprints(sid) if shared else ledger_fingerprints(lake, sid).get(sid, {}))
 
 
 def _write(run: _Run, selected: list[Batch], shared: SharedWrites | None) -> None:

@@ -353,6 +353,29 @@ def test_systems_ingested_together_share_one_quarantine_and_one_ledger_commit(tm
     assert ledger_frame(lake, SYSTEM).height == 1 and quarantine_frame(lake, SYSTEM).height == 1
 
 
+def test_systems_ingested_together_read_the_ledger_once(tmp_path, lake, monkeypatch):
+    """SharedWrites reads the ledger once for all its systems (which batches are new); asked
+    again for a system whose rows are not committed yet, it commits them first, so a batch is
+    never taken for new twice."""
+    from orchestration.ingest import system as system_module
+
+    second = contract_doc()
+    second["system_id"] = "village_finance_330103"
+    contracts = [write_contract(tmp_path / "a", contract_doc()), write_contract(tmp_path / "b", second)]
+    for c in contracts:
+        land(lake, "zfmx.csv", csv_text(",".join(ROWS[0])), system=c.system_id)
+    reads = []
+    read = system_module.ledger_fingerprints
+    monkeypatch.setattr(system_module, "ledger_fingerprints", lambda *args: reads.append(args) or read(*args))
+    shared = SharedWrites(lake)
+    assert [ingest_system(c, lake, shared=shared).batches for c in contracts] == [[DAY], [DAY]]
+    assert len(reads) == 1
+    assert ingest_system(contracts[0], lake, shared=shared).batches == []
+    assert len(reads) == 2 and ledger_frame(lake, SYSTEM).height == 1
+    shared.commit()
+    assert ledger_frame(lake).height == 2
+
+
 def test_mapping_versions_apply_by_batch_date(tmp_path, lake):
     doc = contract_doc()
     later = {"from_batch": "2026-10-15", "columns": dict(payment_table(doc)["mappings"][0]["columns"])}
