@@ -93,6 +93,8 @@ def run_gates(zones: Zones, run_id: str, tables: list[str] | None = None,
             log(f"gate {result.summary()}")
             for w in result.warnings:
                 log(f"gate {suite.name}: WARNING {w.expectation}: {w.observed}")
+    if session is not None:
+        session.build_docs()
     frame = results_frame(run_id, dt.datetime.now(dt.timezone.utc), list(out.values()))
     path = results_path(zones)
     path.parent.mkdir(parents=True, exist_ok=True)

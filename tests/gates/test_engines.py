@@ -120,5 +120,11 @@ def test_schema_types_and_a_broken_expectation_fail_with_their_reason(con):
     assert not broken.success and "nope" in broken.error
 
 
-def test_data_docs_are_written_where_ops_open_them(gx_session):
-    assert (gx_session.docs_dir / "index.html").is_file()
+def test_data_docs_are_written_where_ops_open_them(con, tmp_path):
+    """Once per gate run, after its suites: a page per suite validated, and the index."""
+    session = GxSession(tmp_path / "docs")
+    one(con, {"expect": "expect_column_values_to_not_be_null", "column": "k", "engine": "gx"}, gx_session=session)
+    assert not (session.docs_dir / "index.html").exists()
+    assert session.build_docs() == session.docs_dir / "index.html"
+    assert (session.docs_dir / "index.html").is_file()
+    assert list((session.docs_dir / "validations").rglob("*.html"))
