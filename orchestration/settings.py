@@ -3,7 +3,8 @@
 - data: ``--lake DIR`` or ``POWERTRACE_LAKE`` (default ``<project>/lake``); every zone
   (landing, bronze, quarantine, ledger, published, restricted, truth, warehouse, gates, publications) is below it.
 - tool state: ``POWERTRACE_STATE`` (default ``<project>/.state``) holds the Dagster instance
-  (``dagster/``, used unless ``DAGSTER_HOME`` is set) and the dbt ``target/`` and logs.
+  (``dagster/``, used unless ``DAGSTER_HOME`` is set), the dbt ``target/`` and logs, and
+  ``cache/`` (the parsed source contracts).
 - ops notification: ``POWERTRACE_WEBHOOK_URL`` receives failed runs and gates as JSON
   (``orchestration/automation/notify.py``); unset, its sensors are stopped and only log.
 """

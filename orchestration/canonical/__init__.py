@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from orchestration.yaml_files import load_yaml
 
 CANONICAL_FILE = Path(__file__).with_name("canonical.yaml")
 TYPES = {"string", "date", "timestamp", "decimal", "int", "float", "bool"}
@@ -33,7 +33,7 @@ class Entity:
 
 @lru_cache(maxsize=1)
 def entities() -> dict[str, Entity]:
-    doc = yaml.safe_load(CANONICAL_FILE.read_text(encoding="utf-8"))
+    doc = load_yaml(CANONICAL_FILE.read_text(encoding="utf-8"))
     out = {}
     for name, spec in doc["entities"].items():
         cols = {c: str(t) for c, t in spec["columns"].items()}

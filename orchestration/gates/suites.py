@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from orchestration.settings import EXPECTATIONS_DIR
+from orchestration.yaml_files import load_yaml
 
 Engine = Literal["gx", "duckdb", "powertrace"]
 
@@ -137,7 +138,7 @@ class SuiteError(ValueError):
 
 def load_suite(path: Path) -> Suite:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise SuiteError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):

@@ -11,14 +11,13 @@ import hashlib
 import json
 import os
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestration.file_cache import FileCache
 from orchestration.settings import Zones
 
 _CHUNK = 1 << 20
-_SETTLED_NS = 2_000_000_000
 # ASCII digits only: date.fromisoformat also takes "2026-W40-4" and "20261001  ", which are not batch folders.
 _BATCH_FOLDER = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -49,46 +48,20 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-class HashCache:
-    """The sha256 of a system's landed files, kept in ``<lake>/cache/landing_sha256/<system>.json``.
+class HashCache(FileCache):
+    """The sha256 of a system's landed files, kept in ``<lake>/cache/landing_sha256/<system>.json``
+    (orchestration/file_cache.py: kept while a file is unchanged, a re-delivery always read again).
 
     Every run asks whether each landed batch is new or re-delivered, which needs every landed
-    file's hash: read afresh, that is all of landing every run (16 GiB at SF 10). A file whose
-    size, modification time, change time and inode are those recorded keeps its recorded hash;
-    anything that writes the file changes its change time (which no tool can set back), so a
-    re-delivery is always read again. Losing the file only costs reading landing once more.
+    file's hash: read afresh, that is all of landing every run (16 GiB at SF 10).
     """
 
     def __init__(self, lake: Path, system_id: str):
-        self.path = Zones(lake).cache / "landing_sha256" / f"{system_id}.json"
-        try:
-            self.known: dict[str, list] = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            self.known = {}
-        self.seen: dict[str, list] = {}
+        super().__init__(Zones(lake).cache / "landing_sha256" / f"{system_id}.json",
+                         load=json.loads, dump=lambda seen: json.dumps(seen).encode())
 
     def sha256(self, name: str, resolved: Path) -> str:
-        st = resolved.stat()
-        stamp = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
-        entry = self.known.get(name)
-        sha = entry[4] if entry and entry[:4] == stamp else file_sha256(resolved)
-        # File times tick coarsely (a few ms): a file changed within the last seconds could change
-        # again with the same times, so its hash is not kept until it has been still a while.
-        if time.time_ns() - st.st_ctime_ns > _SETTLED_NS:
-            self.seen[name] = [*stamp, sha]
-        return sha
-
-    def save(self) -> None:
-        """Keep what this listing saw (files gone from landing drop out); best effort: a cache."""
-        if self.seen == self.known:
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            temporary.write_text(json.dumps(self.seen))
-            os.replace(temporary, self.path)
-        except OSError:
-            pass
+        return self.derived(name, resolved, file_sha256)
 
 
 def batch_date_of(name: str) -> dt.date | None:

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from orchestration import file_cache
 from orchestration.ingest import landing
 from orchestration.ingest.landing import file_sha256, landed_batches
 
@@ -29,7 +30,7 @@ def _hashes(lake):
 
 
 def test_a_settled_file_is_not_read_again(lake, monkeypatch):
-    monkeypatch.setattr(landing, "_SETTLED_NS", 0)
+    monkeypatch.setattr(file_cache, "SETTLED_NS", 0)
     first = _hashes(lake)
     assert (lake / "cache" / "landing_sha256" / f"{SYSTEM}.json").is_file()
 
@@ -41,7 +42,7 @@ def test_a_settled_file_is_not_read_again(lake, monkeypatch):
 
 
 def test_a_redelivered_file_is_read_again_even_with_its_old_size_and_times(lake, monkeypatch):
-    monkeypatch.setattr(landing, "_SETTLED_NS", 0)
+    monkeypatch.setattr(file_cache, "SETTLED_NS", 0)
     _hashes(lake)
     path = lake / "landing" / SYSTEM / "2026-10-02" / "death.csv"
     before = path.stat()
@@ -59,7 +60,7 @@ def test_a_file_changed_in_the_last_seconds_is_not_kept(lake):
 
 
 def test_a_lost_or_corrupt_cache_only_costs_reading_again(lake, monkeypatch):
-    monkeypatch.setattr(landing, "_SETTLED_NS", 0)
+    monkeypatch.setattr(file_cache, "SETTLED_NS", 0)
     first = _hashes(lake)
     (lake / "cache" / "landing_sha256" / f"{SYSTEM}.json").write_text("{not json")
     assert _hashes(lake) == first

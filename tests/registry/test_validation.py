@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 
@@ -150,3 +151,24 @@ def test_the_example_of_docs_contracts_md_is_valid(tmp_path):
     path = tmp_path / "social_assistance_331200.yml"
     path.write_text(example.split("```")[0], encoding="utf-8")
     assert load_contract(path).tables["subsidy_payment"].extra_columns == ["备注"]
+
+
+def test_a_parsed_contract_is_kept_until_its_file_changes(sources_copy, sample_path, tmp_path, monkeypatch):
+    """The registry's parsed YAML is kept between loads (orchestration/file_cache.py): a load
+    parses only what changed, and an edited contract is parsed and validated again."""
+    from orchestration import contracts, file_cache
+
+    monkeypatch.setattr(file_cache, "SETTLED_NS", 0)
+    monkeypatch.setenv("POWERTRACE_STATE", str(tmp_path / "state"))
+    first = load_registry(sources_copy)
+    parses = []
+    parse = contracts._read_doc
+    monkeypatch.setattr(contracts, "_read_doc", lambda path: parses.append(path) or parse(path))
+    assert load_registry(sources_copy) == first and parses == []
+    time.sleep(0.05)  # past the file system's clock tick
+    doc = read_doc(sample_path)
+    unknown_entity(doc)
+    write_doc(sample_path, doc)
+    with pytest.raises(ContractError, match="payments"):
+        load_registry(sources_copy)
+    assert parses == [sample_path]
