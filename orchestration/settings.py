@@ -52,6 +52,16 @@ def dbt_log_dir() -> Path:
     return state_dir() / "dbt" / "logs"
 
 
+def ingest_threads() -> int:
+    """Systems of one kind ingested at once (``POWERTRACE_INGEST_THREADS``, default 2, the cores
+    here). Kinds of one system (the provincial registries, the largest deliveries) are never
+    doubled up; set 1 where memory is tight."""
+    value = os.environ.get("POWERTRACE_INGEST_THREADS", "2")
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"POWERTRACE_INGEST_THREADS must be a whole number of at least 1, not {value!r}")
+    return int(value)
+
+
 def dagster_home() -> Path:
     return Path(os.environ.get("DAGSTER_HOME") or state_dir() / "dagster").resolve()
 

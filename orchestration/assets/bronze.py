@@ -5,7 +5,9 @@ Why a multi_asset per kind: Dagster costs ~95 ms per step but ~50 ms per asset i
 multi_asset, and 153 single-asset steps would dominate a small run. Each table is still its own
 asset, so lineage (dbt sources map onto them one to one), selection and the UI stay per table,
 and a 154th contract file appears here with no Python change. A system's tables are ingested
-together (a batch is one delivery), so selecting one table of a system ingests them all.
+together (a batch is one delivery), so selecting one table of a system ingests them all. Within a
+kind, systems are ingested two at a time (threads); their events and log lines are reported in
+registry order.
 
 Each asset carries a blocking asset check ``ledger_reconciles``: every landed record is in bronze
 or in quarantine (records sent, per the manifest or counted, = bronze rows + quarantined rows),
@@ -14,7 +16,10 @@ severity WARN, visible in the UI, never blocking.
 """
 import functools
 from collections import defaultdict
+from collections.abc import Iterator, Set as AbstractSet
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -22,7 +27,10 @@ from orchestration.assets.feedback import LANDING_UPSTREAMS
 from orchestration.automation.schedules import requested_batch_dates
 from orchestration.contracts import Contract, registry
 from orchestration.phases import phase
-from orchestration.settings import lake_dir
+from orchestration.settings import ingest_threads, lake_dir
+
+if TYPE_CHECKING:
+    from orchestration.ingest.system import SystemIngestResult
 
 LEDGER_CHECK = "ledger_reconciles"
 FRESHNESS_CHECK = "fresh"
@@ -78,44 +86,67 @@ def _bronze_kind(kind: str, contracts: list[Contract]) -> dg.AssetsDefinition:
     )
     def ingest_kind(context: dg.AssetExecutionContext):
         from orchestration.ingest import SharedWrites, ingest_system  # heavy readers load only when a run ingests
-        from orchestration.ingest.system import TableSummary
 
         lake = lake_dir()
         checks = context.selected_asset_check_keys
         selected = context.selected_asset_keys
         as_of = _as_of(lake, context.run.run_id)
         shared = SharedWrites(lake)  # the kind's quarantine and ledger rows: one commit each, at the end
-        for contract in contracts:
-            keys = [k for k in system_keys(contract) if k in selected]
-            if not keys:
-                continue
+        chosen = [(c, keys) for c in contracts if (keys := [k for k in system_keys(c) if k in selected])]
+
+        def ingest(contract: Contract) -> "tuple[SystemIngestResult, list[str]]":
+            lines: list[str] = []  # logged by this step's thread: Dagster's event log is not for threads
             with phase("ingestion", contract.system_id):
-                result = ingest_system(contract, lake, log=context.log.info, as_of=as_of, shared=shared,
+                result = ingest_system(contract, lake, log=lines.append, as_of=as_of, shared=shared,
                                        batch_dates=requested_batch_dates(context.run.tags, lake, contract.system_id))
-            for warning in result.warnings:
-                context.log.warning(warning)
-            tables = result.tables
-            system_figures = {k: v for k, v in result.metadata().items()
-                              if k in ("batches_ingested", "latest_batch", "warnings", "rejected_files")}
-            for key in keys:
-                name = key.path[-1]
-                figures = vars(tables.get(name) or TableSummary())
-                yield dg.MaterializeResult(asset_key=key, metadata={**figures, **system_figures})
-                if dg.AssetCheckKey(key, LEDGER_CHECK) in checks:
-                    # files matching no table of the contract belong to every table's check
-                    failing = [f"{f.batch_date}/{f.file_name}: {f.message}" for f in result.files
-                               if not f.reconciled and f.table_name in (name, None)]
-                    yield dg.AssetCheckResult(asset_key=key, check_name=LEDGER_CHECK, passed=not failing,
-                                              metadata={**figures, "unreconciled_files": dg.MetadataValue.json(failing)})
-                if dg.AssetCheckKey(key, FRESHNESS_CHECK) in checks:
-                    yield dg.AssetCheckResult(asset_key=key, check_name=FRESHNESS_CHECK, passed=result.stale is None,
-                                              severity=dg.AssetCheckSeverity.WARN, description=result.stale,
-                                              metadata={"latest_batch": str(result.latest_batch),
-                                                        "freshness_days": contract.delivery.freshness_days})
+            return result, lines
+
+        # Two systems at a time (settings.ingest_threads): a day's delivery of a system is small,
+        # and its cost is mostly fixed (the Delta commit of each table, ~50 ms a table with
+        # Dagster's events); reading files, applying the contract and the Delta writer release the
+        # GIL. Systems are reported in registry order whatever order they finish in.
+        with ThreadPoolExecutor(max_workers=ingest_threads(), thread_name_prefix=f"ingest-{kind}") as pool:
+            running = [(c, keys, pool.submit(ingest, c)) for c, keys in chosen]
+            try:
+                outcomes = ((c, keys, *future.result()) for c, keys, future in running)
+                yield from _system_events(context, outcomes, checks)
+            finally:
+                pool.shutdown(cancel_futures=True)  # a failed system: nothing more starts
         with phase("ingestion", f"{kind}: quarantine and ledger"):
             shared.commit()
 
     return ingest_kind
+
+
+def _system_events(context: dg.AssetExecutionContext, outcomes, checks: AbstractSet[dg.AssetCheckKey]
+                   ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Each ingested system's log lines, then per selected table its materialization, its ledger
+    check and its freshness check."""
+    from orchestration.ingest.system import TableSummary
+
+    for contract, keys, result, lines in outcomes:
+        for line in lines:
+            context.log.info(line)
+        for warning in result.warnings:
+            context.log.warning(warning)
+        tables = result.tables
+        system_figures = {k: v for k, v in result.metadata().items()
+                          if k in ("batches_ingested", "latest_batch", "warnings", "rejected_files")}
+        for key in keys:
+            name = key.path[-1]
+            figures = vars(tables.get(name) or TableSummary())
+            yield dg.MaterializeResult(asset_key=key, metadata={**figures, **system_figures})
+            if dg.AssetCheckKey(key, LEDGER_CHECK) in checks:
+                # files matching no table of the contract belong to every table's check
+                failing = [f"{f.batch_date}/{f.file_name}: {f.message}" for f in result.files
+                           if not f.reconciled and f.table_name in (name, None)]
+                yield dg.AssetCheckResult(asset_key=key, check_name=LEDGER_CHECK, passed=not failing,
+                                          metadata={**figures, "unreconciled_files": dg.MetadataValue.json(failing)})
+            if dg.AssetCheckKey(key, FRESHNESS_CHECK) in checks:
+                yield dg.AssetCheckResult(asset_key=key, check_name=FRESHNESS_CHECK, passed=result.stale is None,
+                                          severity=dg.AssetCheckSeverity.WARN, description=result.stale,
+                                          metadata={"latest_batch": str(result.latest_batch),
+                                                    "freshness_days": contract.delivery.freshness_days})
 
 
 def bronze_assets(contracts: dict[str, Contract] | None = None) -> list[dg.AssetsDefinition]:

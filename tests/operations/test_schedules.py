@@ -143,3 +143,42 @@ def test_backfill_is_one_run_tagged_with_its_range(landed, monkeypatch):
     result = CliRunner().invoke(backfill, ["--from", "2026-10-05", "--to", "2026-10-01"], obj={"lake": landed})
     assert result.exit_code != 0 and "before --from" in result.output
     assert len(runs) == 1
+
+
+def test_a_kinds_systems_are_ingested_two_at_a_time_and_reported_in_registry_order(landed, monkeypatch):
+    """The bronze asset of a kind ingests its systems in threads (settings.ingest_threads): two
+    are under way at once, and their materializations and log lines come in registry order."""
+    import threading
+
+    import orchestration.ingest
+
+    others = [CONTRACT.model_copy(update={"system_id": f"village_finance_3302{n:02d}"}) for n in (1, 2, 3)]
+    for contract in others:
+        folder = landed / "landing" / contract.system_id / DAYS[0].isoformat()
+        folder.mkdir(parents=True)
+        (folder / "zfmx.csv").write_text("ZFBH,JE\n1,1.00\n")
+    real, together = orchestration.ingest.ingest_system, threading.Barrier(2, timeout=30)
+
+    def ingest(contract, *args, **kwargs):
+        if contract.system_id in (CONTRACT.system_id, others[0].system_id):
+            together.wait()  # the first two systems must be under way at the same time
+        return real(contract, *args, **kwargs)
+
+    monkeypatch.setattr(orchestration.ingest, "ingest_system", ingest)
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([_bronze_kind("village_finance", [CONTRACT, *others])], instance=instance)
+    assert result.success
+    order = [CONTRACT.system_id, *(c.system_id for c in others)]
+    assert [e.asset_key.path[1] for e in result.get_asset_materialization_events()] == order
+    logged = [r.user_message for r in instance.all_logs(result.run_id) if "rows to bronze" in r.user_message]
+    assert [next(s for s in order if m.startswith(s)) for m in logged] == order
+    assert len(ingested(landed)) == len(DAYS)  # every ledger row reconciles
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1"])
+def test_ingest_threads_must_be_a_positive_whole_number(value, monkeypatch):
+    from orchestration.settings import ingest_threads
+
+    monkeypatch.setenv("POWERTRACE_INGEST_THREADS", value)
+    with pytest.raises(ValueError, match="POWERTRACE_INGEST_THREADS"):
+        ingest_threads()
