@@ -6,8 +6,8 @@ multi_asset, and 153 single-asset steps would dominate a small run. Each table i
 asset, so lineage (dbt sources map onto them one to one), selection and the UI stay per table,
 and a 154th contract file appears here with no Python change. A system's tables are ingested
 together (a batch is one delivery), so selecting one table of a system ingests them all. Within a
-kind, systems are ingested two at a time (threads); their events and log lines are reported in
-registry order.
+kind, systems are ingested two at a time (threads); their progress lines are logged as they come,
+their events in registry order.
 
 Each asset carries a blocking asset check ``ledger_reconciles``: every landed record is in bronze
 or in quarantine (records sent, per the manifest or counted, = bronze rows + quarantined rows),
@@ -15,11 +15,11 @@ and a check ``fresh`` from its contract's ``freshness_days``: a stale source fai
 severity WARN, visible in the UI, never blocking.
 """
 import functools
+import queue
 from collections import defaultdict
 from collections.abc import Iterator, Set as AbstractSet
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -28,9 +28,6 @@ from orchestration.automation.schedules import requested_batch_dates
 from orchestration.contracts import Contract, registry
 from orchestration.phases import phase
 from orchestration.settings import ingest_threads, lake_dir
-
-if TYPE_CHECKING:
-    from orchestration.ingest.system import SystemIngestResult
 
 LEDGER_CHECK = "ledger_reconciles"
 FRESHNESS_CHECK = "fresh"
@@ -86,6 +83,7 @@ def _bronze_kind(kind: str, contracts: list[Contract]) -> dg.AssetsDefinition:
     )
     def ingest_kind(context: dg.AssetExecutionContext):
         from orchestration.ingest import SharedWrites, ingest_system  # heavy readers load only when a run ingests
+        from orchestration.ingest.system import SystemIngestResult
 
         lake = lake_dir()
         checks = context.selected_asset_check_keys
@@ -94,22 +92,33 @@ def _bronze_kind(kind: str, contracts: list[Contract]) -> dg.AssetsDefinition:
         shared = SharedWrites(lake)  # the kind's quarantine and ledger rows: one commit each, at the end
         chosen = [(c, keys) for c in contracts if (keys := [k for k in system_keys(c) if k in selected])]
 
-        def ingest(contract: Contract) -> "tuple[SystemIngestResult, list[str]]":
-            lines: list[str] = []  # logged by this step's thread: Dagster's event log is not for threads
+        progress: queue.SimpleQueue[str] = queue.SimpleQueue()  # logged by the step's own thread only
+
+        def ingest(contract: Contract) -> SystemIngestResult:
             with phase("ingestion", contract.system_id):
-                result = ingest_system(contract, lake, log=lines.append, as_of=as_of, shared=shared,
-                                       batch_dates=requested_batch_dates(context.run.tags, lake, contract.system_id))
-            return result, lines
+                return ingest_system(contract, lake, log=progress.put, as_of=as_of, shared=shared,
+                                     batch_dates=requested_batch_dates(context.run.tags, lake, contract.system_id))
+
+        def log_progress() -> None:
+            while not progress.empty():
+                context.log.info(progress.get())
+
+        def in_registry_order(running) -> Iterator[tuple[Contract, list[dg.AssetKey], SystemIngestResult]]:
+            for contract, keys, future in running:
+                while not future.done():  # progress lines as they come, also during a long system
+                    log_progress()
+                    wait([future], timeout=0.5)
+                log_progress()
+                yield contract, keys, future.result()
 
         # Two systems at a time (settings.ingest_threads): a day's delivery of a system is small,
         # and its cost is mostly fixed (the Delta commit of each table, ~50 ms a table with
         # Dagster's events); reading files, applying the contract and the Delta writer release the
-        # GIL. Systems are reported in registry order whatever order they finish in.
+        # GIL. Systems' events come in registry order whatever order they finish in.
         with ThreadPoolExecutor(max_workers=ingest_threads(), thread_name_prefix=f"ingest-{kind}") as pool:
             running = [(c, keys, pool.submit(ingest, c)) for c, keys in chosen]
             try:
-                outcomes = ((c, keys, *future.result()) for c, keys, future in running)
-                yield from _system_events(context, outcomes, checks)
+                yield from _system_events(context, in_registry_order(running), checks)
             finally:
                 pool.shutdown(cancel_futures=True)  # a failed system: nothing more starts
         with phase("ingestion", f"{kind}: quarantine and ledger"):
@@ -120,13 +129,11 @@ def _bronze_kind(kind: str, contracts: list[Contract]) -> dg.AssetsDefinition:
 
 def _system_events(context: dg.AssetExecutionContext, outcomes, checks: AbstractSet[dg.AssetCheckKey]
                    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Each ingested system's log lines, then per selected table its materialization, its ledger
+    """Each ingested system's warnings, then per selected table its materialization, its ledger
     check and its freshness check."""
     from orchestration.ingest.system import TableSummary
 
-    for contract, keys, result, lines in outcomes:
-        for line in lines:
-            context.log.info(line)
+    for contract, keys, result in outcomes:
         for warning in result.warnings:
             context.log.warning(warning)
         tables = result.tables
