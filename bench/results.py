@@ -33,8 +33,9 @@ def _commit() -> str:
 def record(title: str, setting: str, lines: list[str], *, command: str) -> None:
     body = "\n".join([f"## {title}", "",
                       f"- measured: {dt.date.today()}, commit {_commit()}, {_machine()}",
-                      f"- setting: {setting}", f"- command: `{command}`", "", "```", *lines, "```", ""])
+                      f"- setting: {setting}", f"- command: `{command}`", "", "```", *lines, "```", "", ""])
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\nWritten by the scripts in bench/.\n\n"
+    # the section runs to the next one, the blank line before it included: the body ends with one
     pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
     text = pattern.sub(body, text) if pattern.search(text) else text.rstrip() + "\n\n" + body
     RESULTS.write_text(text)

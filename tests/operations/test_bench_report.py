@@ -49,3 +49,15 @@ def test_the_benchmark_refuses_a_disk_too_small_for_its_runs(tmp_path):
         check_free_disk(tmp_path, landing_gib=10**6, min_free_gib=None)
     check_free_disk(tmp_path, landing_gib=10**6, min_free_gib=0)   # told otherwise
     check_free_disk(tmp_path, landing_gib=0.001, min_free_gib=None)
+
+
+def test_a_recorded_section_replaces_its_old_one_and_keeps_the_blank_line_before_the_next(tmp_path, monkeypatch):
+    from bench import results
+
+    monkeypatch.setattr(results, "RESULTS", tmp_path / "RESULTS.md")
+    results.record("First", "s", ["1"], command="c")
+    results.record("Second", "s", ["2"], command="c")
+    results.record("First", "s", ["one"], command="c")  # re-measured: replaced where it stands
+    text = (tmp_path / "RESULTS.md").read_text()
+    assert text.index("## First") < text.index("## Second") and "```\n1\n" not in text
+    assert "one\n```\n\n## Second" in text
