@@ -31,7 +31,8 @@
   and replaces their edges: each touched key is also marked by one row with a null relation_key,
   by which the strategy deletes the key's old edges (a key left without edges included); marks
   are not kept. tests/silver/test_relation_incremental.py
-  checks that a daily build ends where a full build would.
+  checks that a daily build ends where a full build would. A --full-refresh of an entity it reads
+  needs one of relation after it (dbt_project/README.md).
 -#}
 {{ config(materialized='incremental', incremental_strategy='replace_by_source', on_schema_change='fail') }}
 {%- set always = "date '0001-01-01'" %}
