@@ -11,12 +11,13 @@ source contracts (``orchestration.contracts``).
 """
 from __future__ import annotations
 
-import os
 import pickle
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from orchestration.atomic_files import write_atomically
 
 SETTLED_NS = 2_000_000_000   # a file changed within the last 2 s is not kept
 
@@ -48,9 +49,6 @@ class FileCache:
         if self.seen == self.known:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            temporary.write_bytes(self._dump(self.seen))
-            os.replace(temporary, self.path)
+            write_atomically(self.path, self._dump(self.seen))
         except OSError:
             pass

@@ -19,6 +19,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from packaging import version
 
 from orchestration.assets.bronze import bronze_key
+from orchestration.atomic_files import write_atomically
 from orchestration.phases import phase
 from orchestration.settings import DBT_PROJECT_DIR, dbt_log_dir, dbt_target_dir
 
@@ -100,9 +101,7 @@ def keep_partial_parse(run_target: Path) -> bool:
     parse = fresh.read_bytes()
     if kept.is_file() and kept.read_bytes() == parse:
         return False
-    temporary = kept.with_name(f".{PARTIAL_PARSE}.{os.getpid()}")
-    temporary.write_bytes(parse)
-    os.replace(temporary, kept)
+    write_atomically(kept, parse)
     return True
 
 

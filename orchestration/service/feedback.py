@@ -16,12 +16,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from orchestration.atomic_files import write_atomically
 from orchestration.service.store import CHINA, Store, disposition_events
 
 SYSTEM_ID = "disposition_feedback_330000"
@@ -87,7 +87,4 @@ def _write_atomically(target: Path, rows: list[dict]) -> None:
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_text(buffer.getvalue(), encoding="utf-8")
-    os.replace(partial, target)
+    write_atomically(target, buffer.getvalue().encode("utf-8"))
