@@ -39,6 +39,7 @@
     ('stg_vehicle_registry__vehicle', ['owner_id'], none),
     ('stg_property_registry__property', ['owner_id'], none),
 ] %}
+{%- set read_since_last_build = committed_since_last_build('read_through') %}  {#- read once, used per source #}
 
 with seen as (
     {%- for model, id_col, name_col, priority, condition in named %}
@@ -46,7 +47,7 @@ with seen as (
            _batch_date, _ingested_at, _source_row
     from {{ ref(model) }}
     where {{ condition or 'true' }}  -- invalid ids drop out below
-        and {{ committed_since_last_build('read_through') }}
+        and {{ read_since_last_build }}
     union all
     {%- endfor %}
     {%- for model, id_cols, condition in unnamed %}
@@ -56,7 +57,7 @@ with seen as (
     from {{ ref(model) }} as rows_read
     {{ lateral_rows(id_rows, 'ids', ['id_number']) }}
     where ids.id_number is not null{% if condition %} and {{ condition }}{% endif %}
-        and {{ committed_since_last_build('read_through') }}
+        and {{ read_since_last_build }}
     group by ids.id_number
     {%- if not loop.last %}
     union all
