@@ -127,13 +127,16 @@ def normalise_phone(raw: str | None) -> str | None:
 _ID_SHAPED = re.compile(r"(?<![0-9A-Za-z])(?<!\d\.)(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])(?!\.\d)")
 
 # The same shape in RE2 (DuckDB's regexp_matches), for text whose white space is already removed:
-# a run that begins a token with a province digit (1-6, half or full width) and ends it after 15
-# characters, or after 18 with the last one a digit or x. Every text id_numbers_in finds an id in
-# matches it (tests/gates/test_id_prefilter.py); what it lets through (organisation codes, hex
-# refs that happen to start with 15 digits) the Python check rejects. Why not only "15 digits in a
-# row": credit codes (91...) and the digit runs of hex person_refs in alert evidence passed that
-# in two rows of three at SF 1, and the Python scan of them was most of the gate step's time.
-ID_SHAPED_RE2 = r"(^|[^\p{Nd}A-Za-z])[1-6１-６]\p{Nd}{14}(\p{Nd}{2}[\p{Nd}XxＸｘ])?([^\p{Nd}A-Za-z]|$)"
+# a token of 15 characters, or of 18 with the last one a digit or x, that begins with a province
+# digit (1-6, half or full width). Its bounds are _ID_SHAPED's, as they stand once full-width
+# digits and x are translated: no ASCII digit or letter and no full-width digit or x beside it.
+# Every text id_numbers_in finds an id in matches it (tests/gates/test_id_prefilter.py); what it
+# lets through (organisation codes, hex refs that happen to start with 15 digits) the Python
+# check rejects. Why not only "15 digits in a row": all-digit credit codes (91...) and the digit
+# runs of hex person_refs in alert evidence passed that in two rows of three at SF 1, and the
+# Python scan of them was most of the gate step's time.
+ID_SHAPED_RE2 = (r"(^|[^0-9A-Za-z０-９Ｘｘ])[1-6１-６]\p{Nd}{14}(\p{Nd}{2}[\p{Nd}XxＸｘ])?"
+                 r"([^0-9A-Za-z０-９Ｘｘ]|$)")
 
 
 def id_numbers_in(text: str) -> list[str]:

@@ -15,7 +15,10 @@ from orchestration.identity import ID_SHAPED_RE2, id_check_char, id_numbers_in
 FULL_WIDTH = str.maketrans("0123456789Xx", "０１２３４５６７８９Ｘｘ")
 # What may stand beside an id: digits and letters of both widths, the characters of JSON, dates,
 # decimals and qualified keys, and every white space the gate removes.
-NEIGHBOURS = st.text(st.sampled_from(list("0123456789xXaZf.:|-_\"{},/ \t\n\u3000０９ＡＸｘ") + ["李"]), max_size=12)
+# Digits of other scripts (Arabic-Indic, Devanagari) are digits to the scanner's regex but not to
+# its bounds, which know ASCII and full-width only.
+NEIGHBOURS = st.text(st.sampled_from(list("0123456789xXaZf.:|-_\"{},/ \t\n\u3000０９ＡＸｘ") + ["李", "٣", "५"]),
+                     max_size=12)
 
 
 @pytest.fixture(scope="module")
