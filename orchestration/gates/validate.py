@@ -185,7 +185,7 @@ def _duckdb(con, relation: str, e: Expectation, ctx: GateContext, base: dict) ->
 def _powertrace(con, relation: str, e: Expectation, ctx: GateContext, base: dict) -> ExpectationResult:
     if e.expect != "expect_no_id_number_in_any_column":
         raise NotImplementedError(f"{e.expect} has no powertrace implementation")
-    from orchestration.identity import ID_SHAPED_RE2, id_numbers_in
+    from orchestration.identity import id_numbers_in, id_shaped_sql
 
     text_columns = [r[0] for r in con.execute(f"describe select * from {relation}").fetchall() if r[1] == "VARCHAR"]
     hits: list[str] = []
@@ -194,12 +194,11 @@ def _powertrace(con, relation: str, e: Expectation, ctx: GateContext, base: dict
         # one string per row holding every text column: one scan, one regex pass. The separator is
         # not a space: the scanner removes spaces (to find spaced-out ids), which would glue columns.
         # DuckDB hands over only the rows holding an id-shaped token once spaces are gone
-        # (ID_SHAPED_RE2: any spelling of an id matches it; full-width digits are Unicode digits
+        # (id_shaped_sql: any spelling of an id matches it; full-width digits are Unicode digits
         # too): the Python scan, which does the real test, reads a fraction of the text.
         joined = " || '|' || ".join(f"coalesce({_quote(c)}, '')" for c in text_columns)
         cursor = con.execute(f"select text from (select {joined} as text from {relation}) "
-                             r"where regexp_matches(regexp_replace(text, '[\t\n\f\r \x{3000}]', '', 'g'), "
-                             f"{_literal(ID_SHAPED_RE2)})")
+                             f"where {id_shaped_sql('text')}")
         while batch := cursor.fetchmany(10_000):
             hits.extend(id_numbers_in("|".join(text for (text,) in batch)))  # rows apart as columns are
     return ExpectationResult(**base, success=not hits, element_count=rows, unexpected_count=len(hits),

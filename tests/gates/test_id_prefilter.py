@@ -1,4 +1,4 @@
-"""The no-raw-id gate's SQL prefilter (ID_SHAPED_RE2) lets through every text in which the Python
+"""The no-raw-id gate's SQL prefilter (id_shaped_sql, ID_SHAPED_RE2) lets through every text in which the Python
 scanner (id_numbers_in) finds an id, whatever the spelling and whatever surrounds it: the gate
 would otherwise pass a leak the scanner never saw. And it keeps back what made the scan slow."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchestration.identity import ID_SHAPED_RE2, id_check_char, id_numbers_in
+from orchestration.identity import id_check_char, id_numbers_in, id_shaped_sql
 
 FULL_WIDTH = str.maketrans("0123456789Xx", "０１２３４５６７８９Ｘｘ")
 # What may stand beside an id: digits and letters of both widths, the characters of JSON, dates,
@@ -30,8 +30,7 @@ def duck():
 
 def passes_prefilter(duck, text: str) -> bool:
     """The gate's own SQL condition, on one text."""
-    return duck.execute(r"select regexp_matches(regexp_replace(?, '[\t\n\f\r \x{3000}]', '', 'g'), ?)",
-                        [text, ID_SHAPED_RE2]).fetchone()[0]
+    return duck.execute(f"select {id_shaped_sql('?')}", [text]).fetchone()[0]
 
 
 @st.composite

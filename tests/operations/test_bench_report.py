@@ -41,6 +41,7 @@ def test_slowest_dbt_nodes_come_from_the_runs_own_run_results(tmp_path):
     assert lines[0] == "  all nodes: models 16.2 s, tests 0.5 s"
     assert [line.split()[0] for line in lines[1:]] == ["relation", "alerts"]
     assert slowest_dbt_nodes(DagsterRun("r", 1.0, {})) == ["  (no run_results.json for this run)"]
+    assert slowest_dbt_nodes(DagsterRun("r", 1.0, {}, tmp_path / "gone")) == ["  (no run_results.json for this run)"]
 
 
 def test_the_dbt_steps_time_is_split_at_its_first_and_last_node(tmp_path):
@@ -59,7 +60,6 @@ def test_the_dbt_steps_time_is_split_at_its_first_and_last_node(tmp_path):
     start = 1795856400.0  # 2026-11-28T09:00:00Z
     lines = slowest_dbt_nodes(DagsterRun("r", 40.0, {}, folder, (start, start + 32.5)))
     assert lines[1] == "  the dbt step: before its first node 4.0 s, first to last node 27.0 s, after its last node 1.5 s"
-    assert slowest_dbt_nodes(DagsterRun("r", 1.0, {}, tmp_path / "gone")) == ["  (no run_results.json for this run)"]
 
 
 def test_the_benchmark_refuses_a_disk_too_small_for_its_runs(tmp_path):
