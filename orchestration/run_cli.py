@@ -13,8 +13,10 @@ import click
 from orchestration.settings import (DBT_PROJECT_DIR, DEFAULT_SCALE, DEFAULT_SEED, Zones, dagster_home, dbt_log_dir,
                                     dbt_target_dir)
 
-# What the prepared manifest depends on: when none of these changed, prepare is a no-op.
-_PREPARE_INPUTS = ("dbt_project", "orchestration/sources", "orchestration/canonical")
+# What the prepared manifest depends on: when none of these changed, prepare is a no-op. The
+# generator is one of them: a change to what it writes must reach checkouts prepared before it.
+_PREPARE_INPUTS = ("dbt_project", "orchestration/sources", "orchestration/canonical",
+                   "orchestration/dbt_sources.py")
 _DAGSTER_YAML = """\
 # Written by `powertrace run`. One DuckDB writer at a time: every pool (dbt's duckdb_writer
 # included) runs one step at once across all runs of this instance.
@@ -38,8 +40,9 @@ def _inputs_fingerprint() -> str:
     from orchestration.settings import PROJECT_DIR
 
     digest = hashlib.sha256()
-    for folder in _PREPARE_INPUTS:
-        for path in sorted((PROJECT_DIR / folder).rglob("*")):
+    for entry in _PREPARE_INPUTS:
+        top = PROJECT_DIR / entry
+        for path in sorted(top.rglob("*")) if top.is_dir() else [top]:
             generated = path.match("models/sources/*.yml") or "generated" in path.parts
             if path.is_file() and not generated and not {"target", "logs", "__pycache__"} & set(path.parts):
                 digest.update(str(path.relative_to(PROJECT_DIR)).encode())

@@ -24,7 +24,7 @@ def identity():
 def duck():
     """A DuckDB session set up as the dbt profile's plugin sets up dbt's (development key)."""
     con = duckdb.connect()
-    for statement in session_statements("/nonexistent-lake", DEV_KEY):
+    for statement in session_statements(DEV_KEY):
         con.execute(statement)
     yield con
     con.close()

@@ -15,7 +15,8 @@ def test_one_source_per_kind_one_table_per_system_table(tmp_path):
     doc = yaml.safe_load((tmp_path / SOURCES_SUBDIR / "village_finance.yml").read_text(encoding="utf-8"))
     (source,) = doc["sources"]
     assert source["name"] == "bronze_village_finance"
-    assert "getvariable('powertrace_lake')" in source["config"]["meta"]["external_location"]
+    # read through the catalog orchestration.dbt_session attaches for each bronze table
+    assert source["config"]["meta"]["external_location"] == "query_table('bronze__{system_id}__{table}')"
     tables = {t["name"]: t for t in source["tables"]}
     expected = {f"{sid}__{t}" for sid, c in reg.items() if c.kind == "village_finance" for t in c.tables}
     assert set(tables) == expected

@@ -137,7 +137,7 @@ def test_person_ref_under_other_keys(identity):
 
     for key in ("k", "密钥-" * 30, "x" * 64, "y" * 65):
         con = duckdb.connect()
-        for statement in session_statements("/lake", key):
+        for statement in session_statements(key):
             con.execute(statement)
         assert evaluate(con, identity.person_ref, ["33012019630404004X"]) == [person_ref("33012019630404004X", key=key)]
         con.close()

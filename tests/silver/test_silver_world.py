@@ -72,8 +72,12 @@ def canonical_key(entity: str, row: dict) -> tuple:
 def staging_rows(world, entity: str) -> list[dict]:
     import duckdb
 
+    from orchestration.dbt_session import bronze_attach_statements
+
     with duckdb.connect(str(world.lake / "warehouse.duckdb"), read_only=True) as con:
-        con.execute(f"set variable powertrace_lake = '{world.lake}'")
+        con.execute("load delta")
+        for statement in bronze_attach_statements(world.lake):  # the staging views read bronze through them
+            con.execute(statement)
         cur = con.execute(f"select * from staging.{STAGING[entity]}")
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur.fetchall()]
