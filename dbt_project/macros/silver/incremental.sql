@@ -42,8 +42,8 @@
     silver entities; person_identity keeps read_through). True on a full build.
 
     On DuckDB the newest watermark is read when the model is compiled and written into the SQL as
-    a literal. Why: a constant lets delta_scan skip every bronze file whose _ingested_at statistics
-    lie at or before it, so an increment reads the day's files only; compared with a subquery the
+    a literal. Why: a constant lets the Delta scan skip the bronze data whose _ingested_at statistics
+    lie at or before it, so an increment reads the day's rows only; compared with a subquery the
     condition is evaluated row by row after reading every file of the table (at SF 1, about a
     second per staging model however few rows it returns). Safe because a model is compiled just
     before it runs, after its upstream models and while nothing else writes its table. -#}
