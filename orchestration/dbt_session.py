@@ -56,7 +56,7 @@ def bronze_attach_statements(lake: str | Path) -> list[str]:
     statements = []
     for log in sorted((Path(lake) / "bronze").glob("*/*/_delta_log")):
         table = log.parent
-        catalog = BRONZE_CATALOG.format(system_id=table.parent.name, table=table.name)
+        catalog = BRONZE_CATALOG.format(system_id=table.parent.name, table=table.name).replace('"', '""')
         location = str(table).replace("'", "''")
         statements.append(f"ATTACH IF NOT EXISTS '{location}' AS \"{catalog}\" (TYPE delta, PIN_SNAPSHOT)")
     return statements

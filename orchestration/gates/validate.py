@@ -119,8 +119,9 @@ def duplicate_keys_sql(relation: str, keys: str) -> str:
 
     Two passes, because silver keys run to 140 characters (a pseudonym inside) and grouping them
     is most of the gate's time (at SF 1 the six largest tables' key checks took 2.8 s, 2.2 s this
-    way; docs/scaling.md): first the 8-byte hashes are grouped, then only the rows whose hash repeats are grouped by the keys
-    themselves, so a hash collision is never reported as a duplicate. Rows of one key share a
+    way; docs/gates.md): first the 8-byte hashes are grouped, then only the rows whose hash
+    repeats are grouped by the keys themselves, so a hash collision is never reported as a
+    duplicate. Rows of one key share a
     hash, so every duplicate survives the first pass with all its rows: the result equals a plain
     ``group by ... having count(*) > 1`` (tests/gates/test_duplicate_keys.py)."""
     return (f"with repeated_hash as (select hash({keys}) as h from {relation} group by h having count(*) > 1) "
