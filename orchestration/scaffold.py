@@ -161,8 +161,6 @@ models:
         legal_basis: TODO（法规依据）
         author: {s.author}
     columns:
-      - name: alert_id
-        data_tests: [unique, not_null]
       - name: primary_key
         data_tests: [unique, not_null]
       - name: severity

@@ -38,3 +38,12 @@ def test_no_dbt_data_test_repeats_a_gate_expectation():
                 repeated.append(f"{path.relative_to(DBT_PROJECT_DIR)}: {model}.{column} {name} "
                                 f"(also expectations/ {e.expect})")
     assert not repeated, "dbt data tests repeating a gate expectation:\n" + "\n".join(repeated)
+
+
+def test_no_supervision_model_tests_its_alert_id():
+    # alert_id is md5(model_id|primary_key) (macro alert_id): within one model it is unique and
+    # present exactly when primary_key is, which each model's yml tests already
+    tested = [f"{path.relative_to(DBT_PROJECT_DIR)}: {model}.alert_id {name}"
+              for path, model, column, name, _ in _dbt_column_tests()
+              if column == "alert_id" and path.parent.parent.name == "gold"]  # models/gold/<domain>/
+    assert not tested, "alert_id tests repeating primary_key's:\n" + "\n".join(tested)
