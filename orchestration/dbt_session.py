@@ -26,6 +26,7 @@ from typing import Any
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from orchestration.pseudonym import pseudonym_key
+from orchestration.sql_quoting import sql_identifier, sql_string
 
 SHA256_BLOCK = 64  # bytes
 
@@ -56,9 +57,9 @@ def bronze_attach_statements(lake: str | Path) -> list[str]:
     statements = []
     for log in sorted((Path(lake) / "bronze").glob("*/*/_delta_log")):
         table = log.parent
-        catalog = BRONZE_CATALOG.format(system_id=table.parent.name, table=table.name).replace('"', '""')
-        location = str(table).replace("'", "''")
-        statements.append(f"ATTACH IF NOT EXISTS '{location}' AS \"{catalog}\" (TYPE delta, PIN_SNAPSHOT)")
+        catalog = BRONZE_CATALOG.format(system_id=table.parent.name, table=table.name)
+        statements.append(f"ATTACH IF NOT EXISTS {sql_string(str(table))} AS {sql_identifier(catalog)} "
+                          "(TYPE delta, PIN_SNAPSHOT)")
     return statements
 
 

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from orchestration.gates.suites import Expectation, Suite
+from orchestration.sql_quoting import sql_identifier, sql_string
 
 log = logging.getLogger(__name__)
 
@@ -99,16 +100,12 @@ def _sample(column: str | None, values: list) -> str:
     return json.dumps(values, ensure_ascii=False, default=str)
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _literal(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    return sql_string(str(value))
 
 
 # ---------------------------------------------------------------------------- duckdb engine
@@ -121,16 +118,16 @@ def duplicate_keys_sql(relation: str, keys: str) -> str:
     is most of the gate's time (at SF 1 the six largest tables' key checks took 2.8 s, 2.2 s this
     way; docs/gates.md): first the 8-byte hashes are grouped, then only the rows whose hash
     repeats are grouped by the keys themselves, so a hash collision is never reported as a
-    duplicate. Rows of one key share a
-    hash, so every duplicate survives the first pass with all its rows: the result equals a plain
-    ``group by ... having count(*) > 1`` (tests/gates/test_duplicate_keys.py)."""
+    duplicate. Rows of one key share a hash, so every duplicate survives the first pass with all
+    its rows: the result equals a plain ``group by ... having count(*) > 1``
+    (tests/gates/test_duplicate_keys.py)."""
     return (f"with repeated_hash as (select hash({keys}) as h from {relation} group by h having count(*) > 1) "
             f"select {keys}, count(*) as n from {relation} where hash({keys}) in (select h from repeated_hash) "
             f"group by all having count(*) > 1 order by n desc")
 
 
 def _duckdb(con, relation: str, e: Expectation, ctx: GateContext, base: dict) -> ExpectationResult:
-    col = _quote(e.column) if e.column else None
+    col = sql_identifier(e.column) if e.column else None
     total = con.execute(f"select count(*) from {relation}").fetchone()[0]
 
     def failing(predicate: str) -> ExpectationResult:
@@ -158,7 +155,7 @@ def _duckdb(con, relation: str, e: Expectation, ctx: GateContext, base: dict) ->
         case "expect_column_values_to_be_unique":
             return duplicates(col)
         case "expect_compound_columns_to_be_unique":
-            return duplicates(", ".join(_quote(c) for c in e.column_list))
+            return duplicates(", ".join(sql_identifier(c) for c in e.column_list))
         case "expect_column_values_to_be_in_set":
             return failing(f"{col} is not null and {col} not in ({', '.join(_literal(v) for v in e.value_set)})")
         case "expect_column_values_to_be_between":
@@ -211,7 +208,7 @@ def _powertrace(con, relation: str, e: Expectation, ctx: GateContext, base: dict
         # DuckDB hands over only the rows holding an id-shaped token once spaces are gone
         # (id_shaped_sql: any spelling of an id matches it; full-width digits are Unicode digits
         # too): the Python scan, which does the real test, reads a fraction of the text.
-        joined = " || '|' || ".join(f"coalesce({_quote(c)}, '')" for c in text_columns)
+        joined = " || '|' || ".join(f"coalesce({sql_identifier(c)}, '')" for c in text_columns)
         cursor = con.execute(f"select text from (select {joined} as text from {relation}) "
                              f"where {id_shaped_sql('text')}")
         while batch := cursor.fetchmany(10_000):
@@ -286,7 +283,7 @@ class GxSession:
 def _gx(session: GxSession, con, relation: str, suite: Suite, group: list[Expectation], sample: int | None,
         ctx: GateContext, bases: list[dict]) -> list[ExpectationResult]:
     columns = sorted({c for e in group for c in ([e.column] if e.column else []) + (e.column_list or [])})
-    select = ", ".join(_quote(c) for c in columns) or "1 as one"
+    select = ", ".join(sql_identifier(c) for c in columns) or "1 as one"
     sampling = f" using sample reservoir({sample} rows) repeatable (7)" if sample else ""
     frame = con.execute(f"select {select} from {relation}{sampling}").df()
     name = f"{suite.name}" + (f"@sample{sample}" if sample else "")

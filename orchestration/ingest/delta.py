@@ -81,10 +81,6 @@ def in_dates(column: str, dates: Iterable[dt.date]) -> str:
     return f"{column} IN ({listed})"
 
 
-def sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def replace_rows(path: Path, schema: dict[str, pl.DataType], frame: pl.DataFrame, predicate: str) -> None:
     """Replace the rows matching ``predicate`` by ``frame`` in one commit, retrying on a concurrent commit."""
     data = to_arrow(frame.select(list(schema)).cast(schema)).cast(arrow_schema(schema))

@@ -25,12 +25,13 @@ from orchestration.canonical import entities
 from orchestration.contracts import Contract, Table
 from orchestration.ingest.apply import HeaderRejected, apply_contract
 from orchestration.ingest.delta import (LEDGER, QUARANTINE, SHARED_PARTITION, UTC_TIMESTAMP, bronze_table_schema,
-                                        ensure_table, in_dates, replace_rows, replace_streamed, sql_text)
+                                        ensure_table, in_dates, replace_rows, replace_streamed)
 from orchestration.ingest.landing import Batch, LandedFile, landed_batches, landed_dates, latest_landed_date
 from orchestration.ingest.ledger import (Fingerprints, changed_batches, ledger_fingerprints, ledger_message,
                                          manifest_records)
 from orchestration.ingest.readers import ROW, FileRead, FileRejected, raw_records, read_file, unreadable
 from orchestration.settings import Zones
+from orchestration.sql_quoting import sql_string
 
 Log = Callable[[str], None]
 
@@ -291,7 +292,7 @@ def _write(run: _Run, selected: list[Batch], shared: SharedWrites | None) -> Non
     for batch, f in by_table.get(None, []):
         _unmatched(run, batch, f)
 
-    where = f"system_id = {sql_text(sid)} AND {in_dates('batch_date', dates)}"
+    where = f"system_id = {sql_string(sid)} AND {in_dates('batch_date', dates)}"
     quarantined = pl.concat([pl.DataFrame(schema=QUARANTINE), *run.quarantine], how="vertical_relaxed")
     own = shared is None  # a call of its own commits its rows itself
     shared = SharedWrites(run.lake) if own else shared
