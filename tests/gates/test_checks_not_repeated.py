@@ -1,7 +1,8 @@
 """A column check a gate suite makes is not made again by a dbt data test: each would scan the
 table on every run (the uniqueness of silver keys at SF 10 most of all), and the gate is the one
 that decides what publishes (docs/gates.md). A dbt test stays where it is stricter than the
-suite's (an accepted_values that must hold for every row where the suite allows `mostly`)."""
+suite's (an accepted_values that must hold for every row where the suite allows `mostly`). Nor does a
+not_null data test repeat what a contracted model's not_null constraint already refuses."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,19 +24,19 @@ def _dbt_column_tests():
                     name = test if isinstance(test, str) else next(iter(test))
                     body = {} if isinstance(test, str) else (test[name] or {})
                     severity = (body.get("config") or {}).get("severity", "error")
-                    yield path, model["name"], column["name"], name, severity
+                    yield path, model, column, name, severity
 
 
 def test_no_dbt_data_test_repeats_a_gate_expectation():
     gated = {table: suite.expectations for table, suite in suites().items()}
     repeated = []
     for path, model, column, name, severity in _dbt_column_tests():
-        for e in gated.get(model, []):
-            if SAME.get(name) != e.expect or e.kwargs.get("column") != column:
+        for e in gated.get(model["name"], []):
+            if SAME.get(name) != e.expect or e.kwargs.get("column") != column["name"]:
                 continue
             stricter = name == "accepted_values" and severity == "error" and e.kwargs.get("mostly") is not None
             if not stricter:
-                repeated.append(f"{path.relative_to(DBT_PROJECT_DIR)}: {model}.{column} {name} "
+                repeated.append(f"{path.relative_to(DBT_PROJECT_DIR)}: {model['name']}.{column['name']} {name} "
                                 f"(also expectations/ {e.expect})")
     assert not repeated, "dbt data tests repeating a gate expectation:\n" + "\n".join(repeated)
 
@@ -43,7 +44,18 @@ def test_no_dbt_data_test_repeats_a_gate_expectation():
 def test_no_supervision_model_tests_its_alert_id():
     # alert_id is md5(model_id|primary_key) (macro alert_id): within one model it is unique and
     # present exactly when primary_key is, which each model's yml tests already
-    tested = [f"{path.relative_to(DBT_PROJECT_DIR)}: {model}.alert_id {name}"
+    tested = [f"{path.relative_to(DBT_PROJECT_DIR)}: {model['name']}.alert_id {name}"
               for path, model, column, name, _ in _dbt_column_tests()
-              if column == "alert_id" and path.parent.parent.name == "gold"]  # models/gold/<domain>/
+              if column["name"] == "alert_id" and path.parent.parent.name == "gold"]  # models/gold/<domain>/
     assert not tested, "alert_id tests repeating primary_key's:\n" + "\n".join(tested)
+
+
+def test_contracted_models_declare_not_null_as_a_constraint():
+    # with an enforced contract the table is created with the column NOT NULL and the warehouse
+    # refuses a null as it is written (tests/silver/test_silver_world.py); a not_null data test
+    # there would only scan the table again, one more dbt node and Dagster check on every run
+    tested = [f"{path.relative_to(DBT_PROJECT_DIR)}: {model['name']}.{column['name']}"
+              for path, model, column, name, _ in _dbt_column_tests()
+              if name == "not_null" and ((model.get("config") or {}).get("contract") or {}).get("enforced")]
+    assert not tested, ("not_null data tests on contracted models (write `constraints: [{type: not_null}]` "
+                        "instead):\n" + "\n".join(tested))

@@ -4,6 +4,7 @@ computation of the canonical keys, one person across identifier spellings, and t
 corrected re-delivery replacing what silver had built from the original."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
@@ -158,3 +159,23 @@ def test_a_corrected_redelivery_replaces_what_silver_built_from_the_original(bui
     for k in changed:
         for col in amounts:
             assert float(after[k][col]) == pytest.approx(float(truth[k][col]), abs=0.01), (k, col)
+
+
+def test_not_null_constraints_of_contracts_are_enforced_by_the_warehouse(built_world):
+    # a contracted model's `constraints: [{type: not_null}]` replaces a not_null data test: DuckDB
+    # refuses the null as the rows are written, so the column must come out NOT NULL in every
+    # built table (also the incremental ones, whose later runs insert into the first run's table)
+    manifest = json.loads((built_world.target / "manifest.json").read_text())
+    declared = {(node["schema"], node["alias"], column): node["unique_id"]
+                for node in manifest["nodes"].values()
+                if node["resource_type"] == "model" and node["config"]["contract"]["enforced"]
+                for column, spec in node["columns"].items()
+                if any(c["type"] == "not_null" for c in spec.get("constraints") or [])}
+    assert len(declared) >= 60, "the silver contracts declare their not-null columns"
+    nullable = {(r["schema_name"], r["table_name"], r["column_name"]): r["is_nullable"]
+                for r in built_world.query("select schema_name, table_name, column_name, is_nullable "
+                                           "from duckdb_columns() where database_name = 'warehouse'")}
+    missing = sorted(f"{s}.{t}.{c} ({uid})" for (s, t, c), uid in declared.items() if (s, t, c) not in nullable)
+    assert not missing, "declared columns not in the warehouse: " + ", ".join(missing)
+    unenforced = sorted(f"{s}.{t}.{c}" for (s, t, c) in declared if nullable[(s, t, c)])
+    assert not unenforced, "not_null declared but the column accepts nulls: " + ", ".join(unenforced)
