@@ -160,13 +160,6 @@ models:
         scope: ["{PROVINCE}"]
         legal_basis: TODO（法规依据）
         author: {s.author}
-    columns:
-      - name: primary_key
-        data_tests: [unique, not_null]
-      - name: severity
-        data_tests:
-          - accepted_values:
-              arguments: {{values: [red, yellow]}}
 
 unit_tests:
   - name: {s.model_name}_branches_and_decoys

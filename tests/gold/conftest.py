@@ -31,6 +31,10 @@ class DbtProjectCopy:
 
     def dbt(self, lake: Path, *args: str) -> list[str]:
         """Run dbt in process on ``lake``; returns the names of nodes that did not succeed."""
+        return list(self.dbt_failures(lake, *args))
+
+    def dbt_failures(self, lake: Path, *args: str) -> dict[str, str]:
+        """Run dbt in process on ``lake``; returns each node that did not succeed with its message."""
         from dbt.adapters.duckdb.connections import DuckDBConnectionManager
         from dbt.cli.main import dbtRunner
 
@@ -42,7 +46,7 @@ class DbtProjectCopy:
                                          "--log-path", str(self.root / "state" / "logs"), "--quiet"])
         # dbt-duckdb keeps the database open in this process: close it for the readers that follow
         DuckDBConnectionManager.close_all_connections()
-        failed = [r.node.name for r in (result.result or []) if r.status not in ("success", "pass")]
+        failed = {r.node.name: r.message or "" for r in (result.result or []) if r.status not in ("success", "pass")}
         if not result.success and not failed:
             raise RuntimeError(f"dbt {' '.join(args)} failed: {result.exception}")
         return failed

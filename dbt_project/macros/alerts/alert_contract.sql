@@ -13,6 +13,11 @@
   and the model's identity from its YAML meta (model_id, version, name_zh, domain). Findings of
   a region where the model is switched off (seed model_thresholds, parameter `enabled`) are
   dropped here, so no model repeats the switch.
+
+  The contract is held here, as the rows are written, not by data tests after the build: the
+  grouping makes primary_key unique, and a finding without a primary_key, or a key whose
+  findings carry no severity red or yellow, fails the model with an error naming the model and
+  the key (tests/gold/test_alert_contract.py).
 -#}
 
 {#- The columns of a model's alerts, in order, with their types (alerts.sql adds the lifecycle). -#}
@@ -32,11 +37,15 @@ select
     '{{ meta.model_id }}' as model_id,
     '{{ meta.version }}' as model_version,
     {{ sorted_distinct_text('rule_branch') }} as rule_branch,
-    case max(case severity when 'red' then 2 when 'yellow' then 1 end)
-        when 2 then 'red' when 1 then 'yellow' end as severity,
+    coalesce(case max(case severity when 'red' then 2 when 'yellow' then 1 end)
+                 when 2 then 'red' when 1 then 'yellow' end,
+             {{ raise_sql_error("'" ~ meta.model_id ~ ": the findings of primary_key ' || coalesce(primary_key, 'null')"
+                                ~ " || ' carry no severity red or yellow (the alert contract, models.md)'") }}) as severity,
     '{{ meta.domain }}' as domain,
     min(region_code) as region_code,
-    primary_key,
+    coalesce(primary_key,
+             {{ raise_sql_error("'" ~ meta.model_id ~ ": a finding without a primary_key (the alert contract"
+                                ~ " needs one per alert, models.md)'") }}) as primary_key,
     min(subject_ref) as subject_ref,
     '{{ meta.name_zh }}' as title,
     {{ json_text(json_obj(model_id="'" ~ meta.model_id ~ "'", primary_key='primary_key',
