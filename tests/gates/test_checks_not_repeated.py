@@ -43,7 +43,8 @@ def test_no_dbt_data_test_repeats_a_gate_expectation():
 
 def test_no_supervision_model_tests_its_alert_id():
     # alert_id is md5(model_id|primary_key) (macro alert_id): within one model it is unique and
-    # present exactly when primary_key is, which each model's yml tests already
+    # present exactly when primary_key is, which alert_contract holds (a keyless finding fails
+    # the model: tests/gold/test_alert_contract.py)
     tested = [f"{path.relative_to(DBT_PROJECT_DIR)}: {model['name']}.alert_id {name}"
               for path, model, column, name, _ in _dbt_column_tests()
               if column["name"] == "alert_id" and path.parent.parent.name == "gold"]  # models/gold/<domain>/
