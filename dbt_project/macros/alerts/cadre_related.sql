@@ -16,9 +16,11 @@
         each of SM01, SM02 and SM08, not in a shared model: their unit tests would otherwise have
         to mock it consistently with their relation rows. -#}
     with _cr_cadre_persons as (
+        -- only the villages of the records: a reachable party counts only in its own village
         select distinct village_code, person_ref as ref
         from {{ ref('village_cadre') }}
-        where person_ref is not null and village_code is not null
+        where person_ref is not null
+          and village_code in (select {{ village_col }} from {{ records }} where {{ party_col }} is not null)
     ),
 
     _cr_cadre_relatives as (

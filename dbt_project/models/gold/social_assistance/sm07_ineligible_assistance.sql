@@ -22,20 +22,23 @@ with subsidies as (
     where recipient_ref is not null and {{ month_number_of_label('pay_month') }} is not null
 ),
 
-pensions as (
-    select
-        x.pension_id, x.recipient_ref, x.amount, p.region_code,
-        {{ month_first_day(month_number_of_label('x.pay_month')) }} as month_first
-    from {{ ref('pension_payment') }} as x
-    left join {{ ref('person') }} as p on p.person_ref = x.recipient_ref
-    where x.recipient_ref is not null and {{ month_number_of_label('x.pay_month') }} is not null
-),
-
 deaths as (
     select person_ref, min(death_date) as death_date
     from {{ ref('death') }}
     where person_ref is not null and death_date is not null
     group by person_ref
+),
+
+pensions_after_death as (
+    -- joined to the deaths first: the region of every pension's recipient (2 M at SF 1) is not
+    -- needed, only of those paid after a death
+    select
+        x.pension_id, x.recipient_ref, x.amount, p.region_code, d.death_date,
+        {{ month_first_day(month_number_of_label('x.pay_month')) }} as month_first
+    from {{ ref('pension_payment') }} as x
+    join deaths as d on d.person_ref = x.recipient_ref
+    left join {{ ref('person') }} as p on p.person_ref = x.recipient_ref
+    where x.recipient_ref is not null and {{ month_number_of_label('x.pay_month') }} is not null
 ),
 
 household_members as (
@@ -54,9 +57,9 @@ paid_after_death as (
     from subsidies as s join deaths as d on d.person_ref = s.recipient_ref
     where d.death_date < s.month_first
     union all
-    select 'pension', p.pension_id, p.recipient_ref, p.region_code, p.month_first, p.amount, d.death_date
-    from pensions as p join deaths as d on d.person_ref = p.recipient_ref
-    where d.death_date < p.month_first
+    select 'pension', pension_id, recipient_ref, region_code, month_first, amount, death_date
+    from pensions_after_death
+    where death_date < month_first
 ),
 
 -- (b) an official in post, or a salaried cadre, on some day of the month

@@ -15,9 +15,11 @@ with claims as (
 ),
 
 contribution_months as (
-    select distinct person_ref, employer_code, {{ month_number_of_label('month') }} as month_no
+    -- only the injured's contributions (3 M rows at SF 1, of which the claims need a few thousand)
+    select person_ref, employer_code, {{ month_number_of_label('month') }} as month_no
     from {{ ref('insurance_contribution') }}
-    where person_ref is not null and employer_code is not null
+    where employer_code is not null
+      and person_ref in (select injured_ref from claims where injured_ref is not null)
 ),
 
 uninsured as (
