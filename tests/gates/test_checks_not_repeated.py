@@ -1,8 +1,9 @@
 """A column check a gate suite makes is not made again by a dbt data test: each would scan the
-table on every run (the uniqueness of silver keys at SF 10 most of all), and the gate is the one
-that decides what publishes (docs/gates.md). A dbt test stays where it is stricter than the
-suite's (an accepted_values that must hold for every row where the suite allows `mostly`). Nor does a
-not_null data test repeat what a contracted model's not_null constraint already refuses."""
+table on every run, and the gate is the one that decides what publishes (docs/gates.md). A dbt
+test stays where it is stricter than the suite's (an accepted_values that must hold for every row
+where the suite allows `mostly`). Nor does a not_null data test repeat what a contracted model's
+not_null constraint already refuses, nor a gate the uniqueness of silver keys, held as the build
+writes."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,6 +12,7 @@ import yaml
 
 from orchestration.gates.suites import suites
 from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.warehouse import model_nodes
 
 SAME = {"not_null": "expect_column_values_to_not_be_null", "unique": "expect_column_values_to_be_unique",
         "accepted_values": "expect_column_values_to_be_in_set"}
@@ -60,3 +62,17 @@ def test_contracted_models_declare_not_null_as_a_constraint():
               if name == "not_null" and ((model.get("config") or {}).get("contract") or {}).get("enforced")]
     assert not tested, ("not_null data tests on contracted models (write `constraints: [{type: not_null}]` "
                         "instead):\n" + "\n".join(tested))
+
+
+def test_silver_keys_are_checked_as_written_not_again_by_the_gates():
+    # the unique_key_check post-hook looks, as a build writes, at the keys it merged (every key of
+    # a whole-table build: tests/gold/test_unique_key_check.py); a gate expectation would group
+    # every key of the table after every run (seconds a run at SF 1, a minute at SF 10)
+    silver = {name: node for name, node in model_nodes().items() if node["fqn"][1] == "silver"}
+    unchecked = [name for name, node in silver.items()
+                 if not isinstance(node["config"].get("unique_key"), str)
+                 or not any("unique_key_check()" in hook["sql"] for hook in node["config"]["post-hook"])]
+    assert not unchecked, f"silver models without a unique_key the post-hook checks: {unchecked}"
+    gated = [f"{table}.{e.kwargs.get('column')}" for table, suite in suites().items() if table in silver
+             for e in suite.expectations if e.expect == "expect_column_values_to_be_unique"]
+    assert not gated, f"silver key uniqueness checked again by the gates: {gated}"

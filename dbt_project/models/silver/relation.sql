@@ -34,7 +34,9 @@
   checks that a daily build ends where a full build would. A --full-refresh of an entity it reads
   needs one of relation after it (dbt_project/README.md).
 -#}
-{{ config(materialized='incremental', incremental_strategy='replace_by_source', on_schema_change='fail') }}
+{#- unique_key: the key unique_key_check holds (the strategy replaces by source and source_key) -#}
+{{ config(materialized='incremental', incremental_strategy='replace_by_source', on_schema_change='fail',
+          unique_key='relation_key') }}
 {%- set always = "date '0001-01-01'" %}
 {%- set incremental = this is not none and is_incremental() %}
 {#- (source, silver table, its key column) of the edges made from one silver row each -#}
