@@ -59,6 +59,8 @@ read_through as (
     select coalesce(max(source_ingested_at), timestamptz '1970-01-01 00:00:00+00') as ingested_at from {{ this }}
 ),
 
+{#- "gone since" as a left join keeping the unmatched: DuckDB runs a NOT EXISTS here as a correlated
+    join, 2.5x slower (the household check at SF 1: 1.5 -> 0.6 s) -#}
 touched_rows as (
     {%- for source, table, key in row_sources %}
     -- {{ table }}: rows committed since, and rows gone since
@@ -66,10 +68,10 @@ touched_rows as (
     from {{ ref(table) }}
     where ingested_at > (select ingested_at from read_through)
     union
-    select source, source_key
+    select edge.source, edge.source_key
     from {{ this }} as edge
-    where source = '{{ source }}'
-        and not exists (select 1 from {{ ref(table) }} as row where row.{{ key }} = edge.source_key)
+    left join {{ ref(table) }} as row on row.{{ key }} = edge.source_key
+    where edge.source = '{{ source }}' and row.{{ key }} is null
     {%- if not loop.last %}
     union
     {%- endif %}
@@ -91,11 +93,10 @@ touched_households as (
     select household_id from {{ ref('person') }}
     where ingested_at > (select ingested_at from read_through) and household_id is not null
     union
-    select source_key
+    select edge.source_key
     from {{ this }} as edge
-    where source = 'household'
-        and not exists (
-            select 1 from persons where persons.household_id = edge.source_key and persons.person_ref = edge.from_ref)
+    left join persons on persons.household_id = edge.source_key and persons.person_ref = edge.from_ref
+    where edge.source = 'household' and persons.person_ref is null
     union
     select household_id from persons where person_ref in (select person_ref from marriage_parties)
 ),
