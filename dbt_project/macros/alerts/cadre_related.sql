@@ -40,9 +40,9 @@
     ),
 
     _cr_records as (
-        select * from {{ records }} as r
-        where exists (select 1 from _cr_reachable as x
-                      where x.village_code = r.{{ village_col }} and x.ref = r.{{ party_col }})
+        -- a join (_cr_reachable is distinct): DuckDB runs the EXISTS it replaces as a correlated join
+        select r.* from {{ records }} as r
+        inner join _cr_reachable as x on x.village_code = r.{{ village_col }} and x.ref = r.{{ party_col }}
     ),
 
     _cr_cadres_at_date as (
