@@ -67,7 +67,7 @@ def test_contracted_models_declare_not_null_as_a_constraint():
 def test_silver_keys_are_checked_as_written_not_again_by_the_gates():
     # the unique_key_check post-hook looks, as a build writes, at the keys it merged (every key of
     # a whole-table build: tests/gold/test_unique_key_check.py); a gate expectation would group
-    # every key of the table after every run (seconds a run at SF 1, a minute at SF 10)
+    # every key of the table after every run (~2 s a run at SF 1, growing with the tables)
     silver = {name: node for name, node in model_nodes().items() if node["fqn"][1] == "silver"}
     unchecked = [name for name, node in silver.items()
                  if not isinstance(node["config"].get("unique_key"), str)

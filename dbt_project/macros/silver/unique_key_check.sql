@@ -12,7 +12,7 @@
   The quality gate checked every key of every silver table after each run instead (at SF 1 about
   2 s of the daily gate step, growing with the tables, not with the day), though an increment
   merges a day's keys. A failed check rolls the build back, so the table stays as the
-  last good build left it, and dbt skips what reads it.
+  last good build left it, and the run stops before the gates (docs/gates.md says why).
 
   On Spark the tables are Parquet files without transactions: nothing is checked there (the
   Spark build is compared with DuckDB's, docs/spark.md).
