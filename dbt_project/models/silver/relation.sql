@@ -59,9 +59,9 @@ read_through as (
     select coalesce(max(source_ingested_at), timestamptz '1970-01-01 00:00:00+00') as ingested_at from {{ this }}
 ),
 
-{#- "gone since" as a left join keeping the unmatched: DuckDB runs a NOT EXISTS here as a correlated
-    join, 2.5x slower (the household check at SF 1: 1.5 -> 0.6 s) -#}
 touched_rows as (
+    -- "gone since": a left join keeping the unmatched, here and in touched_households; DuckDB
+    -- runs a NOT EXISTS as a correlated join, 2.5x slower (household check at SF 1: 1.5 -> 0.6 s)
     {%- for source, table, key in row_sources %}
     -- {{ table }}: rows committed since, and rows gone since
     select '{{ source }}' as source, {{ key }} as source_key
