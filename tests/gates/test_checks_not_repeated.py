@@ -64,7 +64,7 @@ def test_contracted_models_declare_not_null_as_a_constraint():
                         "instead):\n" + "\n".join(tested))
 
 
-def test_silver_keys_are_checked_as_written_not_again_by_the_gates():
+def test_silver_keys_are_checked_as_written_not_again_by_gates_or_data_tests():
     # the unique_key_check post-hook looks, as a build writes, at the keys it merged (every key of
     # a whole-table build: tests/gold/test_unique_key_check.py); a gate expectation would group
     # every key of the table after every run (~2 s a run at SF 1, growing with the tables)
@@ -76,3 +76,8 @@ def test_silver_keys_are_checked_as_written_not_again_by_the_gates():
     gated = [f"{table}.{e.kwargs.get('column')}" for table, suite in suites().items() if table in silver
              for e in suite.expectations if e.expect == "expect_column_values_to_be_unique"]
     assert not gated, f"silver key uniqueness checked again by the gates: {gated}"
+    tested = [f"{path.relative_to(DBT_PROJECT_DIR)}: {model['name']}.{column['name']}"
+              for path, model, column, name, _ in _dbt_column_tests()
+              if name == "unique" and model["name"] in silver
+              and column["name"] == silver[model["name"]]["config"]["unique_key"]]
+    assert not tested, "silver key uniqueness checked again by dbt data tests:\n" + "\n".join(tested)

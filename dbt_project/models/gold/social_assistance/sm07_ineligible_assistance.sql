@@ -29,9 +29,10 @@ deaths as (
     group by person_ref
 ),
 
-pensions_after_death as (
-    -- joined to the deaths first: the region of every pension's recipient (2 M at SF 1) is not
-    -- needed, only of those paid after a death
+pensions_of_the_dead as (
+    -- every pension paid to a recipient with a death record (paid_after_death keeps those paid
+    -- for a month after it): joined to the deaths first, so the recipient's region is looked up
+    -- for these only, not for every pension (2 M at SF 1)
     select
         x.pension_id, x.recipient_ref, x.amount, p.region_code, d.death_date,
         {{ month_first_day(month_number_of_label('x.pay_month')) }} as month_first
@@ -58,7 +59,7 @@ paid_after_death as (
     where d.death_date < s.month_first
     union all
     select 'pension', pension_id, recipient_ref, region_code, month_first, amount, death_date
-    from pensions_after_death
+    from pensions_of_the_dead
     where death_date < month_first
 ),
 
