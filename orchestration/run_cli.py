@@ -36,7 +36,10 @@ telemetry:
 """
 
 
-def _inputs_fingerprint() -> str:
+def project_fingerprint() -> str:
+    """A hash of every file the dbt project's meaning depends on (_PREPARE_INPUTS): `prepare`
+    re-parses when it changes, and incremental supervision models judge in full once after it
+    (POWERTRACE_DBT_PROJECT_FINGERPRINT, dbt_project/macros/alerts/incremental_alerts.sql)."""
     from orchestration.settings import PROJECT_DIR
 
     digest = hashlib.sha256()
@@ -59,7 +62,7 @@ def prepare_project(force: bool = False, echo=print) -> Path:
     ensure_delta_extension()
     target = dbt_target_dir()
     stamp = target / ".prepared-from"
-    fingerprint = _inputs_fingerprint()
+    fingerprint = project_fingerprint()
     manifest = target / "manifest.json"
     if not force and manifest.exists() and stamp.exists() and stamp.read_text() == fingerprint:
         return manifest

@@ -37,7 +37,8 @@ def manifest_path():
     return path
 
 
-DBT_ARTIFACTS_LOG = "dbt build artifacts: "   # the run's log line naming the build's target folder
+DBT_ARTIFACTS_LOG = "dbt build artifacts: "
+PROJECT_FINGERPRINT_ENV = "POWERTRACE_DBT_PROJECT_FINGERPRINT"   # the run's log line naming the build's target folder
 
 
 class PowertraceTranslator(DagsterDbtTranslator):
@@ -69,7 +70,12 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         from orchestration.gates.validate import preload_gx
 
+        from orchestration.run_cli import project_fingerprint
+
         preload_gx()  # for the gate step after this one, while this process waits on dbt
+        # Incremental supervision models judge in full once after any change to the project
+        # (dbt_project/macros/alerts/incremental_alerts.sql); dbt inherits this environment.
+        os.environ[PROJECT_FINGERPRINT_ENV] = project_fingerprint()
         # Unit tests check the models' SQL, not the day's data: CI runs them (tests/ builds the
         # project with them), the daily run does not pay for them again.
         with phase("dbt_build"):

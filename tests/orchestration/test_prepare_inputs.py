@@ -15,13 +15,13 @@ def test_the_fingerprint_follows_the_inputs_and_the_generator(tmp_path, monkeypa
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     monkeypatch.setattr(settings, "PROJECT_DIR", tmp_path)
-    before = run_cli._inputs_fingerprint()
+    before = run_cli.project_fingerprint()
 
     (tmp_path / "dbt_project/models/sources/pension.yml").write_text("regenerated")
-    assert run_cli._inputs_fingerprint() == before
+    assert run_cli.project_fingerprint() == before
     for name in ("orchestration/dbt_sources.py", "dbt_project/models/silver/bid.sql",
                  "orchestration/sources/pension.yaml", "orchestration/canonical/entities.yaml"):
         (tmp_path / name).write_text("changed")
-        after = run_cli._inputs_fingerprint()
+        after = run_cli.project_fingerprint()
         assert after != before, name
         before = after

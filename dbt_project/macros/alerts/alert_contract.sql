@@ -30,7 +30,8 @@
 {%- endmacro %}
 
 
-{% macro alert_contract(findings) -%}
+{#- touched_keys: an incremental model's CTE of the keys it judged (macros/alerts/incremental_alerts.sql). -#}
+{% macro alert_contract(findings, touched_keys=none) -%}
     {%- set meta = supervision_model_meta() %}
 select
     {{ alert_id("'" ~ meta.model_id ~ "'", 'primary_key') }} as alert_id,
@@ -55,6 +56,7 @@ select
 from {{ findings }} as f
 where {{ model_enabled('f.region_code') }}
 group by primary_key
+{{- alert_marks(touched_keys) }}
 {%- endmacro %}
 
 

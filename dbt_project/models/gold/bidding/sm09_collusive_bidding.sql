@@ -7,13 +7,40 @@
     (0.0.0.0, 00:00:00:00:00:00, unknown, -) match nothing, recognised case-insensitively before
     and after normalisation; MACs compare lowercase with ':' for '-'; phones as silver normalises
     them (digits, no +86); prices to the fen. Only bids of the same project (same trading system)
-    are compared. -#}
+    are compared.
+
+    Incremental (macros/alerts/incremental_alerts.sql): a project is judged again when its
+    tender_project row, its bids or its contracts (tender_winner's inputs) changed, or a company
+    row of one of its bidders. -#}
+{%- set changes_tracked = {'tender_project': 'project_id', 'bid': 'project_id', 'contract': 'project_id',
+                           'company': 'credit_code'} %}
+{{ config(materialized='incremental', incremental_strategy='replace_alerts', on_schema_change='fail',
+          changes_tracked=changes_tracked, post_hook="{{ save_changes_seen() }}") }}
+{%- set incremental = alerts_incremental(changes_tracked) %}
 {%- set placeholders = "('', '0.0.0.0', '00:00:00:00:00:00', 'unknown', '-')" %}
 
-with projects as (
+with
+{%- if incremental %}
+touched_keys as (
+    select value as primary_key from {{ changed_values('tender_project') }}
+    union
+    select value from {{ changed_values('bid') }}
+    union
+    select value from {{ changed_values('contract') }}
+    union
+    select b.project_id
+    from {{ ref('bid') }} as b
+    inner join {{ changed_values('company') }} as c on c.value = b.bidder_code
+),
+{%- endif %}
+
+projects as (
     select p.project_id, p.region_code, p.award_date, max(w.winning_price) as winning_price
     from {{ ref('tender_project') }} as p
     left join {{ ref('tender_winner') }} as w using (project_id)
+    {%- if incremental %}
+    where p.project_id in (select primary_key from touched_keys)
+    {%- endif %}
     group by all
 ),
 
@@ -93,4 +120,4 @@ findings as (
     join projects as p using (project_id)
 )
 
-{{ alert_contract('findings') }}
+{{ alert_contract('findings', touched_keys='touched_keys' if incremental else none) }}
