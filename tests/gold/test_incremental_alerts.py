@@ -1,15 +1,12 @@
-"""Incremental supervision models (dbt_project/macros/alerts/incremental_alerts.sql) re-judge only
-the keys whose inputs changed, and still end where a full build would. SM09 (keys: projects): after
+"""An incremental supervision model (SM09, dbt_project/macros/alerts/incremental_alerts.sql)
+re-judges only the projects whose inputs changed, and still ends where a full build would: after
 a day that adds, drops and moves bids, changes a bidder's company row and its credit code, brings
 a contract that sets a winning price and re-dates a project, its alerts equal a full build's of
 the same silver tables, an untouched project's alert is not rewritten, and a change to the dbt
-project (or dbt run without the project's fingerprint) judges every project again. SM07 (keys:
-a recipient's payments, through households): after a day that registers a member's vehicle,
-moves a member out, deregisters a member's company, drops a shareholding and a payment, records a
-death and adds a pension, its alerts equal a full build's, and an untouched alert is not rewritten.
+project (or dbt run without the project's fingerprint) judges every project again.
 
-The silver tables are written by hand (only the columns the models read); dbt builds the
-thresholds seed and the model (SM09 with tender_winner) over them."""
+The silver tables are written by hand (only the columns SM09 and tender_winner read); dbt builds
+the thresholds seed, tender_winner and SM09 over them."""
 from __future__ import annotations
 
 import datetime as dt
@@ -171,107 +168,3 @@ def test_a_build_with_nothing_new_changes_nothing(build, days):
     before = alerts(lake)
     run(lake)
     assert alerts(lake) == before
-
-
-# SM07: keys follow recipients and their households --------------------------------------------
-
-SM07_TABLES = {
-    "subsidy_payment": "subsidy_id varchar, recipient_ref varchar, program varchar, region_code varchar, "
-                       "amount decimal(18,2), pay_month varchar, ingested_at timestamptz",
-    "pension_payment": "pension_id varchar, recipient_ref varchar, amount decimal(18,2), pay_month varchar, "
-                       "ingested_at timestamptz",
-    "death": "person_ref varchar, death_date date, ingested_at timestamptz",
-    "person": "person_ref varchar, household_id varchar, region_code varchar, ingested_at timestamptz",
-    "public_official": "official_key varchar, person_ref varchar, start_date date, end_date date, ingested_at timestamptz",
-    "village_cadre": "cadre_key varchar, person_ref varchar, term_start date, term_end date, salaried_from date, "
-                     "ingested_at timestamptz",
-    "vehicle": "plate varchar, owner_ref varchar, value decimal(18,2), registered_date date, ingested_at timestamptz",
-    "company": "credit_code varchar, legal_rep_ref varchar, established_date date, deregistered_date date, "
-               "ingested_at timestamptz",
-    "shareholder": "holder_kind varchar, holder_ref varchar, credit_code varchar, share_ratio double, "
-                   "from_date date, to_date date, ingested_at timestamptz",
-}
-
-
-def subsidy(n, recipient, region="330102"):
-    return (f"s{n}", recipient, "dibao", region, 500.0, "2026-09")
-
-
-SM07_DAY1 = {
-    "subsidy_payment": [subsidy("1", "R1"), subsidy("2", "R2"), subsidy("3", "R3"), subsidy("4", "R4"),
-                        subsidy("5", "R5"), subsidy("6a", "R6"), subsidy("6b", "R6", "330103"), subsidy("7", "R7")],
-    "pension_payment": [("p8", "R8", 900.0, "2026-09")],
-    "death": [("R8", "2026-07-01")],
-    "person": [("R1", "H1", "330102"), ("M1", "H1", "330102"), ("R2", "H2", "330102"), ("M2", "H2", "330102"),
-               ("R3", "H3", "330102"), ("M3", "H3", "330102"), ("R4", "H4", "330102"), ("M4", "H4", "330102"),
-               ("R5", "H5", "330102"), ("R6", "H6", "330102"), ("R7", "H7", "330102"), ("M7", "H7", "330102"),
-               ("R8", "H8", "330102")],
-    "public_official": [("o2", "M2", "2020-01-01", None)],                                   # s2: b
-    "village_cadre": [("c7", "M7", "2021-01-01", None, "2021-01-01")],                      # s7: b, untouched
-    "vehicle": [],
-    "company": [("C3", "M3", "2010-01-01", None), ("C4", "X4", "2010-01-01", None)],          # s3: c
-    "shareholder": [("person", "M4", "C4", 0.5, "2015-01-01", None)],                        # s4: c
-}
-
-
-def sm07_day2(con) -> None:
-    at = DAY2
-    con.execute("insert into silver.vehicle values ('V1', 'M1', 500000.0, '2026-08-01', ?)", [at])  # s1: c
-    con.execute("update silver.person set household_id = 'H9', ingested_at = ? where person_ref = 'M2'", [at])  # s2
-    con.execute("update silver.company set deregistered_date = '2026-01-01', ingested_at = ? "
-                "where credit_code = 'C3'", [at])                                                # s3 clears
-    con.execute("delete from silver.shareholder where holder_ref = 'M4'")                      # s4 clears
-    con.execute("insert into silver.death values ('R5', '2026-08-15', ?)", [at])               # s5: a
-    con.execute("delete from silver.subsidy_payment where subsidy_id = 's6b'")                # s6a, s6b clear
-    con.execute("insert into silver.pension_payment values ('p8b', 'R8', 900.0, '2026-10', ?)", [at])  # p8b: a
-
-
-def sm07_silver(lake) -> None:
-    lake.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(lake / "warehouse.duckdb")) as con:
-        con.execute("create schema silver")
-        for table, columns in SM07_TABLES.items():
-            con.execute(f"create table silver.{table} ({columns})")
-            for row in SM07_DAY1[table]:
-                con.execute(f"insert into silver.{table} values ({', '.join('?' * (len(row) + 1))})", [*row, DAY1])
-
-
-def sm07_alerts(lake) -> dict[str, tuple]:
-    with duckdb.connect(str(lake / "warehouse.duckdb"), read_only=True) as con:
-        rows = con.execute("select primary_key, rule_branch, severity, region_code, subject_ref, evidence, amount, "
-                           "event_date from gold.sm07_ineligible_assistance").fetchall()
-    return {r[0]: r for r in rows}
-
-
-@pytest.fixture(scope="module")
-def sm07_days(dbt_over_lake, tmp_path_factory):
-    root = tmp_path_factory.mktemp("incremental_sm07")
-
-    def run(lake, *args):
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv(FINGERPRINT, "project-v1")
-            for command in (["seed", "--select", "model_thresholds"],
-                            ["run", "--select", "sm07_ineligible_assistance", *args]):
-                result = dbt_over_lake(root, lake, DBT_PROJECT_DIR, command)
-                assert result.success, result.exception
-
-    daily, full = root / "daily", root / "full"
-    sm07_silver(daily)
-    run(daily)
-    after_day1 = sm07_alerts(daily)
-    with duckdb.connect(str(daily / "warehouse.duckdb")) as con:
-        con.execute("update gold.sm07_ineligible_assistance set evidence = 'kept' where primary_key = 's7'")
-        sm07_day2(con)
-    shutil.copytree(daily, full)
-    run(daily)
-    run(full, "--full-refresh")
-    return after_day1, sm07_alerts(daily), sm07_alerts(full)
-
-
-def test_sm07_daily_build_equals_a_full_build_but_for_the_untouched_alert(sm07_days):
-    day1, daily, full = sm07_days
-    assert {k: v[1] for k, v in day1.items()} == {"s2": "b", "s3": "c", "s4": "c", "s6a": "d", "s6b": "d",
-                                                   "s7": "b", "p8": "a"}
-    assert daily["s7"][5] == "kept"
-    assert {k: v for k, v in daily.items() if k != "s7"} == {k: v for k, v in full.items() if k != "s7"}
-    assert {k: v[1] for k, v in daily.items()} == {"s1": "c", "s5": "a", "s7": "b", "p8": "a", "p8b": "a"}

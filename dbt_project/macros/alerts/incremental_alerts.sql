@@ -4,10 +4,8 @@
   A gold model opts in when each of its alerts is decided by the input rows that share its
   primary_key, directly or through a join the model can name (SM09: a project's bids, its
   tender_project row, its contracts, and the company rows of its bidders). The model lists, per
-  silver input, the column (or columns) whose value says which alerts a row can affect, and maps
-  the values that changed to the primary keys to re-judge (SM07, through households, is the larger
-  example; its alerts judged before are re-judged through their subject_ref, so a dropped payment
-  loses its alert):
+  silver input, the column whose value says which alerts a row can affect, and maps the values
+  that changed to the primary keys to re-judge:
 
       {%- set changes_tracked = {'bid': 'project_id', 'company': 'credit_code'} %}
       {{ config(materialized='incremental', incremental_strategy='replace_alerts',
@@ -71,17 +69,10 @@
 {%- endmacro %}
 
 
-{#- The tracked columns of one input: changes_tracked maps an input to a column or to a list of
-    columns (SM07 tracks company by credit_code and by legal_rep_ref). -#}
-{% macro _tracked_columns(input) -%}
-    {%- set columns = config.get('changes_tracked')[input] -%}
-    {{ return([columns] if columns is string else columns) }}
-{%- endmacro %}
-
-
-{#- The current (row count, newest ingested_at) of every non-null value of one tracked column of
+{#- The current (row count, newest ingested_at) of every non-null value of the tracked column of
     one input. -#}
-{% macro _tracked_values(input, column) -%}
+{% macro _tracked_values(input) -%}
+    {%- set column = config.get('changes_tracked')[input] -%}
     select cast({{ column }} as {{ sql_type('varchar') }}) as value, count(*) as row_count, max(ingested_at) as newest
     from {{ ref(input) }}
     where {{ column }} is not null
@@ -89,21 +80,13 @@
 {%- endmacro %}
 
 
-{#- The values of one tracked column of an input whose rows changed since the last build (a
-    subquery with one column, value); ``column`` may be left out when the input tracks one. -#}
-{% macro changed_values(input, column=none) -%}
-    {%- set tracked = _tracked_columns(input) -%}
-    {%- if column is none and tracked | length != 1 -%}
-        {{ exceptions.raise_compiler_error(model.name ~ ": changed_values('" ~ input ~ "') needs a column: it tracks " ~ tracked | join(', ')) }}
-    {%- endif -%}
-    {%- set column = tracked[0] if column is none else column -%}
-    {%- if column not in tracked -%}
-        {{ exceptions.raise_compiler_error(model.name ~ ": changed_values('" ~ input ~ "', '" ~ column ~ "'): not in its changes_tracked") }}
-    {%- endif %}
+{#- The values of one tracked input whose rows changed since the last build (a subquery with
+    one column, value). -#}
+{% macro changed_values(input) -%}
     (select coalesce(now_.value, seen.value) as value
-     from ({{ _tracked_values(input, column) }}) as now_
+     from ({{ _tracked_values(input) }}) as now_
      full outer join (select value, row_count, newest from {{ changes_seen_relation() }}
-                      where input = '{{ input }}:{{ column }}') as seen
+                      where input = '{{ input }}') as seen
          on seen.value = now_.value
      where now_.row_count is distinct from seen.row_count or now_.newest is distinct from seen.newest)
 {%- endmacro %}
@@ -122,10 +105,10 @@
     create or replace table {{ changes_seen_relation() }} as
     select '(definition)' as input, '{{ env_var('POWERTRACE_DBT_PROJECT_FINGERPRINT', '') }}' as value,
            cast(null as bigint) as row_count, cast(null as timestamptz) as newest
-    {%- for input in config.get('changes_tracked') %}{% for column in _tracked_columns(input) %}
+    {%- for input in config.get('changes_tracked') %}
     union all
-    select '{{ input }}:{{ column }}', value, row_count, newest from ({{ _tracked_values(input, column) }})
-    {%- endfor %}{% endfor %}
+    select '{{ input }}', value, row_count, newest from ({{ _tracked_values(input) }})
+    {%- endfor %}
 {%- endmacro %}
 
 

@@ -9,77 +9,8 @@
 
     Readings (orchestration/world/scenarios/sm07.py): a recipient missing from the registry is a
     household of one; a salaried cadre on day D is a term valid at D (any village) with
-    salaried_from <= D; a pay_month that is not 'YYYY-MM' is not judged.
-
-    Incremental (macros/alerts/incremental_alerts.sql): the payments of a recipient are judged
-    again when a row changed of the recipient's payments, of the recipient, of the households the
-    recipient is or was in, or of a member's death, office, vehicles, companies or shareholdings
-    (a company by its credit code: its legal rep and its person shareholders). -#}
-{%- set changes_tracked = {
-    'subsidy_payment': 'recipient_ref', 'pension_payment': 'recipient_ref', 'death': 'person_ref',
-    'person': ['person_ref', 'household_id'], 'public_official': 'person_ref', 'village_cadre': 'person_ref',
-    'vehicle': 'owner_ref', 'company': ['credit_code', 'legal_rep_ref'], 'shareholder': 'holder_ref'} %}
-{{ config(materialized='incremental', incremental_strategy='replace_alerts', on_schema_change='fail',
-          changes_tracked=changes_tracked, post_hook="{{ save_changes_seen() }}") }}
-{%- set incremental = alerts_incremental(changes_tracked) %}
-with
-{%- if incremental %}
-changed_persons as (
-    select value as person_ref from {{ changed_values('death') }}
-    union
-    select value from {{ changed_values('person', 'person_ref') }}
-    union
-    select value from {{ changed_values('public_official') }}
-    union
-    select value from {{ changed_values('village_cadre') }}
-    union
-    select value from {{ changed_values('vehicle') }}
-    union
-    select value from {{ changed_values('company', 'legal_rep_ref') }}
-    union
-    select value from {{ changed_values('shareholder') }}
-    union
-    select sh.holder_ref
-    from {{ ref('shareholder') }} as sh
-    inner join {{ changed_values('company', 'credit_code') }} as c on c.value = sh.credit_code
-),
-
-changed_households as (
-    select value as household_id from {{ changed_values('person', 'household_id') }}
-    union
-    select p.household_id
-    from {{ ref('person') }} as p
-    inner join changed_persons using (person_ref)
-),
-
-touched_recipients as (
-    -- the changed persons (a recipient missing from the registry is a household of one) and
-    -- everyone in their households, and recipients whose own payments changed
-    select person_ref from changed_persons
-    union
-    select p.person_ref
-    from {{ ref('person') }} as p
-    inner join changed_households using (household_id)
-    union
-    select value from {{ changed_values('subsidy_payment') }}
-    union
-    select value from {{ changed_values('pension_payment') }}
-),
-
-touched_keys as (
-    -- every payment of those recipients, and their alerts judged before (a dropped payment's)
-    select subsidy_id as primary_key from {{ ref('subsidy_payment') }}
-    where recipient_ref in (select person_ref from touched_recipients)
-    union
-    select pension_id from {{ ref('pension_payment') }}
-    where recipient_ref in (select person_ref from touched_recipients)
-    union
-    select primary_key from {{ this }}
-    where subject_ref in (select person_ref from touched_recipients)
-),
-{%- endif %}
-
-subsidies as (
+    salaried_from <= D; a pay_month that is not 'YYYY-MM' is not judged. -#}
+with subsidies as (
     select
         subsidy_id, recipient_ref, program, region_code, amount,
         {{ month_first_day(month_number_of_label('pay_month')) }} as month_first,
@@ -89,9 +20,6 @@ subsidies as (
         {{ threshold('min_share', 'region_code') }} as min_share
     from {{ ref('subsidy_payment') }}
     where recipient_ref is not null and {{ month_number_of_label('pay_month') }} is not null
-    {%- if incremental %}
-        and subsidy_id in (select primary_key from touched_keys)
-    {%- endif %}
 ),
 
 deaths as (
@@ -112,9 +40,6 @@ pensions_of_the_dead as (
     join deaths as d on d.person_ref = x.recipient_ref
     left join {{ ref('person') }} as p on p.person_ref = x.recipient_ref
     where x.recipient_ref is not null and {{ month_number_of_label('x.pay_month') }} is not null
-    {%- if incremental %}
-        and x.pension_id in (select primary_key from touched_keys)
-    {%- endif %}
 ),
 
 household_members as (
@@ -249,4 +174,4 @@ findings as (
     from paid_in_two_regions
 )
 
-{{ alert_contract('findings', touched_keys='touched_keys' if incremental else none) }}
+{{ alert_contract('findings') }}
