@@ -82,6 +82,28 @@ def dbt_over_lake():
     return run_dbt
 
 
+def write_silver(lake: Path, tables: dict[str, str], rows: dict[str, list[tuple]], ingested_at) -> None:
+    """A warehouse whose silver tables are written by hand: ``tables`` maps a table to its column
+    list (the last column ingested_at), ``rows`` to its rows without ingested_at, all stamped
+    ``ingested_at``."""
+    import duckdb
+
+    lake.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(lake / "warehouse.duckdb")) as con:
+        con.execute("create schema silver")
+        for table, columns in tables.items():
+            con.execute(f"create table silver.{table} ({columns})")
+            for row in rows[table]:
+                con.execute(f"insert into silver.{table} values ({', '.join('?' * (len(row) + 1))})",
+                            [*row, ingested_at])
+
+
+@pytest.fixture(scope="session")
+def silver_by_hand():
+    """write_silver, for tests that build models over silver tables they write themselves."""
+    return write_silver
+
+
 @pytest.fixture(scope="session")
 def built_world(small_world, tmp_path_factory) -> BuiltWorld:
     import shutil

@@ -37,8 +37,8 @@ def manifest_path():
     return path
 
 
-DBT_ARTIFACTS_LOG = "dbt build artifacts: "
-PROJECT_FINGERPRINT_ENV = "POWERTRACE_DBT_PROJECT_FINGERPRINT"   # the run's log line naming the build's target folder
+DBT_ARTIFACTS_LOG = "dbt build artifacts: "   # the run's log line naming the build's target folder
+PROJECT_FINGERPRINT_ENV = "POWERTRACE_DBT_PROJECT_FINGERPRINT"  # read by macros/alerts/incremental_alerts.sql
 
 
 class PowertraceTranslator(DagsterDbtTranslator):
@@ -69,7 +69,6 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     )
     def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         from orchestration.gates.validate import preload_gx
-
         from orchestration.run_cli import project_fingerprint
 
         preload_gx()  # for the gate step after this one, while this process waits on dbt

@@ -69,16 +69,6 @@ def day2(con) -> None:
                 "where project_id = 'prt:H'", [at])
 
 
-def silver(lake) -> None:
-    lake.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(lake / "warehouse.duckdb")) as con:
-        con.execute("create schema silver")
-        for table, columns in TABLES.items():
-            con.execute(f"create table silver.{table} ({columns})")
-            for row in DAY1_ROWS[table]:
-                con.execute(f"insert into silver.{table} values ({', '.join('?' * (len(row) + 1))})", [*row, DAY1])
-
-
 def alerts(lake) -> dict[str, tuple]:
     with duckdb.connect(str(lake / "warehouse.duckdb"), read_only=True) as con:
         rows = con.execute("select primary_key, rule_branch, severity, region_code, subject_ref, evidence, amount, "
@@ -110,12 +100,12 @@ def build(dbt_over_lake, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def days(build):
+def days(build, silver_by_hand):
     """SM09's alerts after day 1 (built anew), after day 2 (incremental, G tampered before) and
     after day 2 built with --full-refresh on a copy."""
     root, run = build
     daily, full = root / "daily", root / "full"
-    silver(daily)
+    silver_by_hand(daily, TABLES, DAY1_ROWS, DAY1)
     run(daily)
     after_day1 = alerts(daily)
     tamper_g(daily)

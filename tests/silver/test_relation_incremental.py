@@ -76,28 +76,18 @@ def day2(con) -> None:
     con.execute("insert into silver.village_cadre values ('v2', 'P7', '330102001002', '2024-01-01', null, ?)", [at])
 
 
-def silver(lake) -> None:
-    lake.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(lake / "warehouse.duckdb")) as con:
-        con.execute("create schema silver")
-        for table, columns in TABLES.items():
-            con.execute(f"create table silver.{table} ({columns})")
-            for row in DAY1_ROWS[table]:
-                con.execute(f"insert into silver.{table} values ({', '.join('?' * (len(row) + 1))})", [*row, DAY1])
-
-
 def edges(lake) -> list[tuple]:
     with duckdb.connect(str(lake / "warehouse.duckdb"), read_only=True) as con:
         return con.execute("select * from silver.relation order by all").fetchall()
 
 
 @pytest.fixture(scope="module")
-def built(dbt_over_lake, tmp_path_factory):
+def built(dbt_over_lake, silver_by_hand, tmp_path_factory):
     """The relation after day 1 (full build), after day 2 (incremental) and after day 2 built in
     full from the same silver tables."""
     root = tmp_path_factory.mktemp("relation_incremental")
     daily, full = root / "daily", root / "full"
-    silver(daily)
+    silver_by_hand(daily, TABLES, DAY1_ROWS, DAY1)
     run = lambda lake, *args: dbt_over_lake(root, lake, DBT_PROJECT_DIR, ["run", "--select", "relation", *args])
     assert run(daily).success
     after_day1 = edges(daily)
@@ -133,10 +123,10 @@ def test_the_day_changed_what_it_should(built):
     assert all(r[0] is not None for r in after)  # the strategy's marks are not kept
 
 
-def test_a_build_with_nothing_new_changes_nothing(built, dbt_over_lake, tmp_path):
+def test_a_build_with_nothing_new_changes_nothing(built, dbt_over_lake, silver_by_hand, tmp_path):
     _, daily, _ = built
     lake = tmp_path / "again"
-    silver(lake)
+    silver_by_hand(lake, TABLES, DAY1_ROWS, DAY1)
     run = lambda *args: dbt_over_lake(tmp_path, lake, DBT_PROJECT_DIR, ["run", "--select", "relation", *args])
     assert run().success
     first = edges(lake)
