@@ -6,11 +6,12 @@ checks. dbt writes the warehouse DuckDB file, which has one writer at a time: th
 the ``duckdb_writer`` pool (limit 1), and nothing outside dbt writes that file.
 """
 
+import contextlib
 import functools
 import importlib.metadata
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +61,46 @@ class PowertraceTranslator(DagsterDbtTranslator):
         return super().get_group_name(dbt_resource_props)
 
 
+def every_node(manifest: Mapping[str, Any]) -> set[str]:
+    """What dbt's selection ``fqn:*`` picks in a manifest: every node and every unit test."""
+    return set(manifest["nodes"]) | set(manifest.get("unit_tests", {}))
+
+
+@contextlib.contextmanager
+def selecting_all_without_dbt_graph() -> Iterator[None]:
+    """While dagster-dbt builds the assets of the default selection (``fqn:*``), answer it from
+    the manifest (every_node) instead of dbt's selection engine, whose import (dbt.graph,
+    networkx: ~0.18 s) was a fifth of what the code location's load adds to the import floor.
+    Other selections still go to dbt. tests/orchestration/test_asset_graph.py holds the two
+    answers equal, so a dagster-dbt or dbt upgrade that changes either fails there."""
+    from dagster_dbt import asset_utils
+
+    by_dbt = asset_utils.select_unique_ids
+
+    def select(*, select: str, exclude: str, selector: str, project, manifest_json) -> set[str]:
+        if select in ("", "fqn:*") and not exclude and not selector:
+            return every_node(manifest_json)
+        return by_dbt(select=select, exclude=exclude, selector=selector, project=project,
+                      manifest_json=manifest_json)
+
+    asset_utils.select_unique_ids = select
+    try:
+        yield
+    finally:
+        asset_utils.select_unique_ids = by_dbt
+
+
 def build_dbt_assets() -> dg.AssetsDefinition:
+    from orchestration.warehouse import manifest
+
+    manifest_path()  # a clear error when the project is not prepared
+    with selecting_all_without_dbt_graph():
+        return _dbt_assets(manifest())
+
+
+def _dbt_assets(manifest: Mapping[str, Any]) -> dg.AssetsDefinition:
     @dbt_assets(
-        manifest=manifest_path(),
+        manifest=manifest,
         project=dbt_project,
         dagster_dbt_translator=PowertraceTranslator(DagsterDbtTranslatorSettings(enable_asset_checks=True)),
         pool=DUCKDB_POOL,

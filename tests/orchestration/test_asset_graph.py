@@ -63,13 +63,34 @@ def test_bronze_tables_feed_their_staging_model(definitions):
     assert {f"bronze/village_finance_33{c:02d}00/village_payment" for c in range(1, 12)} <= parents
 
 
-def test_code_location_loads_without_great_expectations_or_data():
-    """Loading the code location imports neither Great Expectations nor anything that reads data."""
+def test_code_location_loads_without_great_expectations_dbt_selection_or_data():
+    """Loading the code location imports neither Great Expectations, nor dbt's selection engine
+    (dbt.graph and networkx), nor anything that reads data."""
     import subprocess
     import sys
 
-    code = ("import sys, orchestration.definitions as d; "
-            "print('great_expectations' in sys.modules)")
+    heavy = ["great_expectations", "dbt.graph", "networkx"]
+    code = ("import sys, orchestration.definitions as d; d.defs.resolve_asset_graph(); "
+            f"print([m for m in {heavy!r} if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "POWERTRACE_LAKE": "/nonexistent-lake"})
-    assert out.stdout.strip().splitlines()[-1] == "False"
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_default_selection_answered_from_the_manifest_equals_dbts(definitions):
+    """The dbt assets' default selection (fqn:*) is answered from the manifest at load
+    (orchestration/assets/dbt.py, selecting_all_without_dbt_graph): the same nodes dbt's own
+    selection engine picks, and a narrower selection still goes to dbt."""
+    from dagster_dbt import asset_utils
+    from dagster_dbt.utils import select_unique_ids
+
+    from orchestration.assets.dbt import every_node, selecting_all_without_dbt_graph
+    from orchestration.warehouse import manifest
+
+    by_dbt = select_unique_ids(select="fqn:*", exclude="", selector="", project=None, manifest_json=manifest())
+    assert every_node(manifest()) == by_dbt
+    with selecting_all_without_dbt_graph():
+        narrow = asset_utils.select_unique_ids(select="sm09_collusive_bidding", exclude="", selector="",
+                                               project=None, manifest_json=manifest())
+    assert "model.powertrace.sm09_collusive_bidding" in narrow and "model.powertrace.alerts" not in narrow
+    assert asset_utils.select_unique_ids is select_unique_ids  # put back after the build
