@@ -64,3 +64,20 @@ def test_an_older_yaml_of_ours_is_replaced_and_an_operators_own_is_kept(home):
     config.write_text(own)
     dagster_instance()
     assert config.read_text() == own
+
+
+def test_a_present_table_is_asked_for_once_a_missing_one_every_time(home, monkeypatch):
+    """Dagster asks whether a table exists before storing each asset and check event; the kept
+    storage asks SQLite once per present table, and again each time for a missing one."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    instance = dagster_instance()
+    storage = instance.event_log_storage
+    asked: list[str] = []
+    dagsters = SqliteEventLogStorage.has_table
+    monkeypatch.setattr(SqliteEventLogStorage, "has_table", lambda self, name: asked.append(name) or dagsters(self, name))
+    assert dg.materialize([counted, counted_is_one], instance=instance).success
+    assert asked.count("asset_check_executions") <= 1
+    assert [storage.has_table("no_such_table") for _ in range(2)] == [False, False]
+    assert asked.count("no_such_table") == 2
+    instance.dispose()
