@@ -9,8 +9,9 @@ This subclass keeps one connection per shard, used under the storage's own lock,
 ``synchronous=NORMAL`` in the WAL mode Dagster already sets: a commit reaches the operating system
 at once, so a killed process (SIGKILL, the crash-safety tests) loses nothing; only a power cut can
 lose the last few events, which a re-run writes again. It also remembers which tables exist,
-which Dagster asked anew, through a new connection, before storing each asset or check event. Files, tables and schema are Dagster's own,
-so the webserver, ``powertrace backup`` and Dagster's upgrades read them unchanged.
+which Dagster asked anew, through a new connection, before storing each asset or check event.
+Files, tables and schema are Dagster's own, so the webserver, ``powertrace backup`` and
+Dagster's upgrades read them unchanged.
 
 ``KeptConnectionSqliteStorage`` is Dagster's default SQLite storage (runs, event log, schedules
 under the instance's folder) with this event log; the instance's dagster.yaml (written by
