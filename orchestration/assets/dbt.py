@@ -74,11 +74,12 @@ def selecting_all_without_dbt_graph() -> Iterator[None]:
     Other selections still go to dbt. tests/orchestration/test_asset_graph.py holds the two
     answers equal, so a dagster-dbt or dbt upgrade that changes either fails there."""
     from dagster_dbt import asset_utils
+    from dagster_dbt.utils import _is_select_all  # dagster-dbt's own test for "every node"
 
     by_dbt = asset_utils.select_unique_ids
 
     def select(*, select: str, exclude: str, selector: str, project, manifest_json) -> set[str]:
-        if select in ("", "fqn:*") and not exclude and not selector:
+        if _is_select_all(select, exclude, selector):
             return every_node(manifest_json)
         return by_dbt(select=select, exclude=exclude, selector=selector, project=project,
                       manifest_json=manifest_json)
@@ -93,9 +94,8 @@ def selecting_all_without_dbt_graph() -> Iterator[None]:
 def build_dbt_assets() -> dg.AssetsDefinition:
     from orchestration.warehouse import manifest
 
-    manifest_path()  # a clear error when the project is not prepared
     with selecting_all_without_dbt_graph():
-        return _dbt_assets(manifest())
+        return _dbt_assets(manifest())  # manifest() raises manifest_path's error when not prepared
 
 
 def _dbt_assets(manifest: Mapping[str, Any]) -> dg.AssetsDefinition:
