@@ -176,6 +176,39 @@ def test_a_kinds_systems_are_ingested_two_at_a_time_and_reported_in_registry_ord
     assert len(ingested(landed)) == len(DAYS)  # every ledger row reconciles
 
 
+def test_a_runs_kinds_read_the_ledger_once_and_each_commits_its_own_systems(landed, monkeypatch):
+    """The kinds' steps of one run share its SharedWrites: the ledger is read once for the run,
+    and each step still commits its own systems' ledger rows when it ends (a later step's
+    failure keeps an earlier kind's batches ingested)."""
+    from orchestration.ingest import system as system_module
+
+    other = CONTRACT.model_copy(update={"system_id": "village_cadre_roster_330100", "kind": "village_cadre_roster"})
+    folder = landed / "landing" / other.system_id / DAYS[0].isoformat()
+    folder.mkdir(parents=True)
+    (folder / "zfmx.csv").write_text("ZFBH,JE\n1,1.00\n")
+    reads, in_ledger_before = [], []
+    read = system_module.ledger_fingerprints
+    monkeypatch.setattr(system_module, "ledger_fingerprints", lambda *args: reads.append(args) or read(*args))
+    real = system_module.ingest_system
+
+    def ingest(contract, *args, **kwargs):
+        ledger = landed / "ledger"
+        in_ledger_before.append(set(pl.read_delta(str(ledger))["system_id"]) if ledger.exists() else set())
+        in_ledger_before.append(contract.system_id)
+        return real(contract, *args, **kwargs)
+
+    import orchestration.ingest
+    monkeypatch.setattr(orchestration.ingest, "ingest_system", ingest)
+    result = dg.materialize([_bronze_kind("village_finance", [CONTRACT]),
+                             _bronze_kind("village_cadre_roster", [other])], instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    assert len(reads) == 1
+    [nothing, first, committed, second] = in_ledger_before   # the second kind starts after the first committed
+    assert nothing == set() and committed == {first} and {first, second} == {SYSTEM, other.system_id}
+    ledger = pl.read_delta(str(landed / "ledger"))
+    assert sorted(set(ledger["system_id"])) == [other.system_id, SYSTEM] and ledger["reconciled"].all()
+
+
 @pytest.mark.parametrize("value", ["0", "two", "-1"])
 def test_ingest_threads_must_be_a_positive_whole_number(value, monkeypatch):
     from orchestration.settings import ingest_threads
