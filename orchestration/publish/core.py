@@ -40,12 +40,12 @@ class PublicationResult:
     rows: dict[str, int] = field(default_factory=dict)
 
 
-def commit_table(target: Path, table, run_id: str) -> int:
+def commit_table(target: Path, table, run_id: str, metadata: dict[str, str] | None = None) -> int:
     from deltalake import CommitProperties, DeltaTable, write_deltalake
 
     target.parent.mkdir(parents=True, exist_ok=True)
     write_deltalake(str(target), table, mode="overwrite", schema_mode="overwrite",
-                    commit_properties=CommitProperties(custom_metadata={"powertrace.run_id": run_id}))
+                    commit_properties=CommitProperties(custom_metadata={"powertrace.run_id": run_id, **(metadata or {})}))
     return DeltaTable(str(target)).version()
 
 
