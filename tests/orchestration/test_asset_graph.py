@@ -64,13 +64,15 @@ def test_bronze_tables_feed_their_staging_model(definitions):
 
 
 def test_code_location_loads_without_great_expectations_dbt_selection_or_data():
-    """Loading the code location imports neither Great Expectations, nor dbt's selection engine
-    (dbt.graph and networkx), nor anything that reads data."""
+    """Loading the code location, after the check `powertrace run` makes that the project is
+    prepared, imports neither Great Expectations, nor dbt's selection engine (dbt.graph and
+    networkx), nor dbt's DuckDB adapter (dbt runs in its own process), nor anything that reads data."""
     import subprocess
     import sys
 
-    heavy = ["great_expectations", "dbt.graph", "networkx"]
-    code = ("import sys, orchestration.definitions as d; d.defs.resolve_asset_graph(); "
+    heavy = ["great_expectations", "dbt.graph", "networkx", "dbt.adapters.duckdb"]
+    code = ("import sys; from orchestration.run_cli import prepare_project; prepare_project(); "
+            "import orchestration.definitions as d; d.defs.resolve_asset_graph(); "
             f"print([m for m in {heavy!r} if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "POWERTRACE_LAKE": "/nonexistent-lake"})
