@@ -32,6 +32,13 @@
   new, replaced, moved or dropped row changes the count or the newest ingested_at of every value
   it had or has: nothing that changed is missed, whatever the day delivered or corrected.
 
+  What that costs: a day's rows on most days. The model also keeps, per tracked column, the
+  total row count and newest ingested_at. When the column's rows now number exactly that total
+  plus the rows committed since, no row was deleted, and the values that changed are those of
+  the new rows: only they are read (the scan skips older data by its ingested_at statistics) and
+  only their counts are rewritten. Only an input that lost or replaced rows since (a registry's
+  corrected or re-delivered records) is compared, and recounted, in full (_tracking_state).
+
   When the model is not judged incrementally it is judged in full and replaces every alert:
   the first build, --full-refresh, a table without its changes_seen, and any change to the dbt
   project since the last build (models, macros, the thresholds seed: POWERTRACE_DBT_PROJECT_FINGERPRINT,
@@ -70,29 +77,61 @@
 
 
 {#- The current (row count, newest ingested_at) of every non-null value of the tracked column of
-    one input. -#}
-{% macro _tracked_values(input) -%}
-    {%- set column = config.get('changes_tracked')[input] -%}
+    one input; with ``since``, of its rows committed after that time only. -#}
+{% macro _tracked_values(input, since=none) -%}
+    {%- set column = config.get('changes_tracked')[input] %}
     select cast({{ column }} as {{ sql_type('varchar') }}) as value, count(*) as row_count, max(ingested_at) as newest
     from {{ ref(input) }}
     where {{ column }} is not null
+    {%- if since is not none %} and ingested_at > timestamptz '{{ since }}'{% endif %}
     group by {{ column }}
 {%- endmacro %}
 
 
-{#- The values of one tracked input whose rows changed since the last build (a subquery with
-    one column, value). -#}
-{% macro changed_values(input) -%}
-    (select coalesce(now_.value, seen.value) as value
-     from ({{ _tracked_values(input) }}) as now_
-     full outer join (select value, row_count, newest from {{ changes_seen_relation() }}
-                      where input = '{{ input }}') as seen
-         on seen.value = now_.value
-     where now_.row_count is distinct from seen.row_count or now_.newest is distinct from seen.newest)
+{#- How the tracked column of an input changed since the last build, decided before the model's
+    SQL is written (two small queries): {'fast': true, 'since': <newest ingested_at seen>,
+    'rows': <rows now>} when the column's non-null rows now number exactly those seen plus those
+    committed since (ingested_at after the newest seen). No row seen was then deleted (silver
+    only deletes and inserts later-committed rows), so the values that changed are those of the
+    new rows: a day's rows are read, and the scan skips older data by its ingested_at statistics.
+    Otherwise (a row replaced or dropped, or no totals kept yet) {'fast': false}: every value is
+    compared with what was seen. -#}
+{% macro _tracking_state(input) -%}
+    {%- set column = config.get('changes_tracked')[input] -%}
+    {%- set seen = run_query("select row_count, cast(newest as varchar) from " ~ changes_seen_relation()
+                             ~ " where input = '" ~ input ~ "' and value is null") -%}
+    {%- if seen.rows | length != 1 or seen.rows[0][0] is none or seen.rows[0][1] is none -%}
+        {{ return({'fast': false}) }}
+    {%- endif -%}
+    {%- set rows_seen, since = seen.rows[0][0], seen.rows[0][1] -%}
+    {%- set now_ = run_query("select count(*), count(*) filter (where ingested_at > timestamptz '" ~ since ~ "') from "
+                             ~ ref(input) ~ " where " ~ column ~ " is not null").rows[0] -%}
+    {{ return({'fast': now_[0] == rows_seen + now_[1], 'since': since, 'rows': now_[0]}) }}
 {%- endmacro %}
 
 
-{#- Post-hook: what the build judged on, for the next build to compare with. -#}
+{#- The values of the tracked column of one input whose rows changed since the last build (a
+    subquery with one column, value). -#}
+{% macro changed_values(input) -%}
+    {%- set state = _tracking_state(input) -%}
+    {%- if state.fast %}
+    (select value from ({{ _tracked_values(input, since=state.since) }}))
+    {%- else %}
+    (select coalesce(now_.value, seen.value) as value
+     from ({{ _tracked_values(input) }}) as now_
+     full outer join (select value, row_count, newest from {{ changes_seen_relation() }}
+                      where input = '{{ input }}' and value is not null) as seen
+         on seen.value = now_.value
+     where now_.row_count is distinct from seen.row_count or now_.newest is distinct from seen.newest)
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- Post-hook: what the build judged on, for the next build to compare with: per tracked input,
+    one row per value of its column (row count, newest ingested_at) and a totals row (value
+    null). Where the column changed by new rows only (_tracking_state's fast case) only the new
+    rows' values are rewritten, so keeping the counts costs a day's rows too; otherwise the
+    column's rows are counted again in full. -#}
 {% macro save_changes_seen() -%}
     {{ adapter.dispatch('save_changes_seen', 'powertrace')() }}
 {%- endmacro %}
@@ -101,13 +140,40 @@
 {%- endmacro %}
 
 {% macro default__save_changes_seen() -%}
-    {%- if not execute or model.resource_type == 'unit_test' -%}{{ return('') }}{%- endif %}
-    create or replace table {{ changes_seen_relation() }} as
-    select '(definition)' as input, '{{ env_var('POWERTRACE_DBT_PROJECT_FINGERPRINT', '') }}' as value,
-           cast(null as bigint) as row_count, cast(null as timestamptz) as newest
-    {%- for input in config.get('changes_tracked') %}
-    union all
-    select '{{ input }}', value, row_count, newest from ({{ _tracked_values(input) }})
+    {%- if not execute or model.resource_type == 'unit_test' -%}{{ return('') }}{%- endif -%}
+    {%- set seen = changes_seen_relation() -%}
+    {%- set exists = adapter.get_relation(seen.database, seen.schema, seen.identifier) is not none %}
+    create table if not exists {{ seen }} (input {{ sql_type('varchar') }}, value {{ sql_type('varchar') }},
+                                           row_count bigint, newest timestamptz);
+    {%- set keys = [] %}{% for input in config.get('changes_tracked') %}{% do keys.append("'" ~ input ~ "'") %}{% endfor %}
+    delete from {{ seen }} where input not in ({{ keys | join(', ') }});   -- the definition, inputs no longer tracked
+    insert into {{ seen }} values ('(definition)', '{{ env_var('POWERTRACE_DBT_PROJECT_FINGERPRINT', '') }}', null, null);
+    {%- for input, column in config.get('changes_tracked').items() %}
+    {%- set state = _tracking_state(input) if exists else {'fast': false} %}
+    {%- if state.fast %}
+    create or replace temporary table _changes_seen_new as {{ _tracked_values(input, since=state.since) }};
+    create or replace temporary table _changes_seen_merged as
+        select value, sum(row_count) as row_count, max(newest) as newest
+        from (select value, row_count, newest from {{ seen }}
+              where input = '{{ input }}' and value in (select value from _changes_seen_new)
+              union all
+              select value, row_count, newest from _changes_seen_new)
+        group by value;
+    delete from {{ seen }} where input = '{{ input }}' and (value is null or value in (select value from _changes_seen_new));
+    insert into {{ seen }}
+        select '{{ input }}', value, row_count, newest from _changes_seen_merged
+        union all
+        select '{{ input }}', null, {{ state.rows }},
+               greatest(timestamptz '{{ state.since }}', (select max(newest) from _changes_seen_new));
+    drop table _changes_seen_new;
+    drop table _changes_seen_merged;
+    {%- else %}
+    delete from {{ seen }} where input = '{{ input }}';
+    insert into {{ seen }}
+        select '{{ input }}', value, row_count, newest from ({{ _tracked_values(input) }})
+        union all
+        select '{{ input }}', null, count(*), max(ingested_at) from {{ ref(input) }} where {{ column }} is not null;
+    {%- endif %}
     {%- endfor %}
 {%- endmacro %}
 
