@@ -6,9 +6,10 @@ Only the alert service's re-identification path reads it, under its own permissi
 ``<lake>/published/`` may hold a raw id_number or a full name (tests/silver/test_no_raw_identity.py
 scans them); this zone is the one exception, which is why it has its own folder.
 
-A publication whose rows equal the last one's writes nothing: the registries behind the table
-change monthly, and rewriting it every day (1.4 M rows at SF 1, 0.75 s; ten times that at SF 10)
-only added identical versions. Equal means the same row count and the same sum of the rows'
+A publication whose rows equal the last one's writes nothing: the table changes only when a
+delivery brings a person not seen before or a better name (the household registry's), and
+rewriting it every day (1.4 M rows at SF 1, 0.75 s; ten times that at SF 10) mostly added
+identical versions. Equal means the same row count and the same sum of the rows'
 hashes, computed in the warehouse (~0.1 s at SF 1), against the figures the last write recorded
 in its Delta commit.
 """
