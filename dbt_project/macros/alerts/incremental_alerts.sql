@@ -131,7 +131,7 @@
     one row per value of its column (row count, newest ingested_at) and a totals row (value
     null). Where the column changed by new rows only (_tracking_state's fast case) only the new
     rows' values are rewritten, so keeping the counts costs a day's rows too; otherwise the
-    column's rows are counted again in full, and the values whose counts differ rewritten. -#}
+    column's rows are counted again in full. -#}
 {% macro save_changes_seen() -%}
     {{ adapter.dispatch('save_changes_seen', 'powertrace')() }}
 {%- endmacro %}
@@ -168,20 +168,11 @@
     drop table _changes_seen_new;
     drop table _changes_seen_merged;
     {%- else %}
-    {#- counted in full, but only the values whose counts differ are rewritten (a few a day) -#}
-    create or replace temporary table _changes_seen_now as {{ _tracked_values(input) }};
-    delete from {{ seen }} as kept
-    where kept.input = '{{ input }}'
-        and not exists (select 1 from _changes_seen_now as now_
-                        where now_.value = kept.value and now_.row_count = kept.row_count
-                            and now_.newest is not distinct from kept.newest);   -- the totals row (value null) too
+    delete from {{ seen }} where input = '{{ input }}';
     insert into {{ seen }}
-        select '{{ input }}', now_.value, now_.row_count, now_.newest
-        from _changes_seen_now as now_
-        where not exists (select 1 from {{ seen }} as kept where kept.input = '{{ input }}' and kept.value = now_.value)
+        select '{{ input }}', value, row_count, newest from ({{ _tracked_values(input) }})
         union all
-        select '{{ input }}', null, coalesce(sum(row_count), 0), max(newest) from _changes_seen_now;
-    drop table _changes_seen_now;
+        select '{{ input }}', null, count(*), max(ingested_at) from {{ ref(input) }} where {{ column }} is not null;
     {%- endif %}
     {%- endfor %}
 {%- endmacro %}
