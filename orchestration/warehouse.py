@@ -12,6 +12,7 @@ from pathlib import Path
 import orjson
 
 from orchestration.settings import duckdb_memory_limit
+from orchestration.sql_quoting import sql_identifier
 
 
 @cache
@@ -71,6 +72,6 @@ def connect_readonly(warehouse: Path):
 
 def read_relation(warehouse: Path, relation: str, columns: tuple[str, ...] | None = None):
     """A warehouse relation (or those of its columns) as an Arrow table."""
-    select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+    select = ", ".join(sql_identifier(c) for c in columns) if columns else "*"
     with connect_readonly(warehouse) as con:
         return con.execute(f"select {select} from {relation}").to_arrow_table()

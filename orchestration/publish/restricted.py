@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from orchestration.settings import Zones
+from orchestration.sql_quoting import sql_identifier
 
 # The model's other columns record how the name was chosen (for its incremental build).
 PUBLISHED_COLUMNS = ("person_ref", "id_number", "name")
@@ -28,19 +29,19 @@ def publish_restricted(lake: str | Path | None = None, *, run_id: str = "manual"
     """Overwrite ``<lake>/restricted/person_identity`` from the warehouse in one Delta commit,
     unless its rows equal the last commit's; returns {"rows", "delta_version", "written"}."""
     from orchestration.publish.core import commit_table
-    from orchestration.warehouse import connect_readonly, relation_name
+    from orchestration.warehouse import connect_readonly, read_relation, relation_name
 
     zones = Zones(lake)
     target = zones.restricted / "person_identity"
-    columns = ", ".join(f'"{c}"' for c in PUBLISHED_COLUMNS)
     relation = relation_name("person_identity")
+    columns = ", ".join(sql_identifier(c) for c in PUBLISHED_COLUMNS)
     with connect_readonly(zones.warehouse) as con:
         rows, hashes = con.execute(f"select count(*), coalesce(sum(hash({columns})), 0) from {relation}").fetchone()
-        content = f"{','.join(PUBLISHED_COLUMNS)}|{rows}|{hashes}"
-        last = last_commit(target)
-        if last is not None and last[1] == content:
-            return {"rows": rows, "delta_version": last[0], "written": False}
-        table = con.execute(f"select {columns} from {relation}").to_arrow_table()
+    content = f"{','.join(PUBLISHED_COLUMNS)}|{rows}|{hashes}"
+    last = last_commit(target)
+    if last is not None and last[1] == content:
+        return {"rows": rows, "delta_version": last[0], "written": False}
+    table = read_relation(zones.warehouse, relation, PUBLISHED_COLUMNS)
     version = commit_table(target, table, run_id, metadata={CONTENT_KEY: content})
     return {"rows": table.num_rows, "delta_version": version, "written": True}
 
