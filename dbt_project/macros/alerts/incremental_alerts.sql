@@ -148,7 +148,7 @@
     {%- set keys = [] %}{% for input in config.get('changes_tracked') %}{% do keys.append("'" ~ input ~ "'") %}{% endfor %}
     delete from {{ seen }} where input not in ({{ keys | join(', ') }});   -- the definition, inputs no longer tracked
     insert into {{ seen }} values ('(definition)', '{{ env_var('POWERTRACE_DBT_PROJECT_FINGERPRINT', '') }}', null, null);
-    {%- for input, column in config.get('changes_tracked').items() %}
+    {%- for input in config.get('changes_tracked') %}
     {%- set state = _tracking_state(input) if exists else {'fast': false} %}
     {%- if state.fast %}
     create or replace temporary table _changes_seen_new as {{ _tracked_values(input, since=state.since) }};
@@ -170,9 +170,10 @@
     {%- else %}
     delete from {{ seen }} where input = '{{ input }}';
     insert into {{ seen }}
-        select '{{ input }}', value, row_count, newest from ({{ _tracked_values(input) }})
+        with now_ as ({{ _tracked_values(input) }})
+        select '{{ input }}', value, row_count, newest from now_
         union all
-        select '{{ input }}', null, count(*), max(ingested_at) from {{ ref(input) }} where {{ column }} is not null;
+        select '{{ input }}', null, coalesce(sum(row_count), 0), max(newest) from now_;   -- the totals, from the counts
     {%- endif %}
     {%- endfor %}
 {%- endmacro %}
