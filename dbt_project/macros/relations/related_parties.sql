@@ -21,8 +21,9 @@
   relatives at D, and every company any of these is, at D, legal rep of or a person shareholder of
   with share_ratio >= min_share (each row alone, nothing summed; company holders not followed).
 
-  party       optional SQL expression over anchors' columns: only that party is looked for (is it
-              one of P's related parties at D, and by which path?), much cheaper than listing all
+  party       optional SQL expression over anchors' columns (both macros): only that party is
+              looked for (is it one of P's close relatives / related parties at D, and by which
+              path?), much cheaper than listing all
 
   A party reached by several paths is listed once, by its shortest path (then alphabetically).
   Anchor rows without parties (a null ref, an unknown person with no ties is still 'self') are
@@ -34,8 +35,8 @@
       select ... from payee_related where party_ref = payee_ref
 -#}
 
-{% macro close_relatives(anchors, anchor_ref, at_date) -%}
-    {{ _related(anchors, anchor_ref, at_date, none, with_self=false, with_companies=false) }}
+{% macro close_relatives(anchors, anchor_ref, at_date, party=none) -%}
+    {{ _related(anchors, anchor_ref, at_date, none, with_self=false, with_companies=false, party=party) }}
 {%- endmacro %}
 
 

@@ -34,20 +34,29 @@ winner_ties as (
         and (r.relation_type = 'legal_rep' or r.share_ratio >= a.min_share)
 ),
 
-relatives_of_officials as (
-    {{ close_relatives('officials_at_award', 'official_ref', 'award_date') }}
+officials_and_ties as (
+    -- each (official, person tied to the winner) of a project: the official's own tie, or the
+    -- question whether the tied person is a close relative of the official
+    select o.*, t.tied_ref, t.tie, t.share_ratio
+    from officials_at_award as o
+    inner join winner_ties as t on t.project_id = o.project_id and t.winner_code = o.winner_code
+),
+
+relatives_tied as (
+    -- only the tied persons are looked for among the officials' relatives: listing every
+    -- relative of every official at every award date first was most of the model's time
+    {{ close_relatives('officials_and_ties', 'official_ref', 'award_date', party='tied_ref') }}
 ),
 
 conflicts as (
-    select o.*, 'official' as branch, 'self' as relation_path, o.official_ref as tied_ref, t.tie, t.share_ratio
-    from officials_at_award as o
-    inner join winner_ties as t
-        on t.project_id = o.project_id and t.winner_code = o.winner_code and t.tied_ref = o.official_ref
+    select {{ star_except(none, ['tied_ref', 'tie', 'share_ratio']) }}, 'official' as branch, 'self' as relation_path,
+           tied_ref, tie, share_ratio
+    from officials_and_ties
+    where tied_ref = official_ref
     union all
-    select {{ star_except('r', ['party_ref', 'party_kind', 'relation_path']) }}, 'relative', r.relation_path, r.party_ref, t.tie, t.share_ratio
-    from relatives_of_officials as r
-    inner join winner_ties as t
-        on t.project_id = r.project_id and t.winner_code = r.winner_code and t.tied_ref = r.party_ref
+    select {{ star_except(none, ['tied_ref', 'tie', 'share_ratio', 'party_ref', 'party_kind', 'relation_path']) }},
+           'relative', relation_path, tied_ref, tie, share_ratio
+    from relatives_tied
 ),
 
 findings as (

@@ -31,15 +31,24 @@ labour_only_rows as (
     where p.kind = 'labour_only'
 ),
 
+labour_only_totals as (
+    select vproject_id, sum(amount) as total, count(amount) as parts, max(amount) as largest
+    from labour_only_rows
+    group by vproject_id
+),
+
 split_purchases as (
+    -- the rows' list only for the projects that split: listing every project's rows before
+    -- testing the totals was most of the model's time
     select p.vproject_id as alert_key, 'a' as branch, p.village_code, p.region_code, p.contractor_ref,
            p.approved_date as event_date,
-           p.tender_threshold, sum(r.amount) as total, count(r.amount) as parts,
+           p.tender_threshold, t.total, t.parts,
            {{ ordered_list('r.row_id', ['r.row_date', 'r.row_id']) }} as row_ids
     from projects as p
+    inner join labour_only_totals as t using (vproject_id)
     inner join labour_only_rows as r using (vproject_id)
+    where t.total >= p.tender_threshold and t.largest < p.tender_threshold
     group by all
-    having sum(r.amount) >= p.tender_threshold and max(r.amount) < p.tender_threshold
 ),
 
 -- (b) ------------------------------------------------------------------------------------------
@@ -81,6 +90,7 @@ split_series as (
     inner join small_works as part
         on part.village_code = s.village_code and part.contractor_ref = s.contractor_ref
         and part.position between s.position and s.last_position
+    where s.last_position > s.position   -- positions are consecutive: a series of one row is not listed
     group by all
     having count(*) >= 2 and sum(part.amount) >= first.tender_threshold
 ),
