@@ -11,10 +11,11 @@
         its village's cadres first (SF 10: 4.6 M records, 40 M pairs carrying the record's
         columns) spilled tens of GB. A record can only be found when its party is reachable over
         relation's edges (dates and shares aside) from some cadre of ITS village, which few are:
-        records are cut to those before the pairing. The edges followed are related_parties'
-        (person_relation_types, company_relation_types). The reachable set is computed here, in
-        each of SM01, SM02 and SM08, not in a shared model: their unit tests would otherwise have
-        to mock it consistently with their relation rows. -#}
+        records are cut to those before the pairing. The paths are related_parties' own
+        (relation_paths), found once and used twice: for the cut and, with their dates and shares,
+        for the answer (reading the relation twice was half of SM01, SM02 and SM08). The reachable
+        set is computed here, in each of SM01, SM02 and SM08, not in a shared model: their unit
+        tests would otherwise have to mock it consistently with their relation rows. -#}
     with _cr_cadre_persons as (
         -- only the villages of the records: a reachable party counts only in its own village
         select distinct village_code, person_ref as ref
@@ -23,20 +24,16 @@
           and village_code in (select {{ village_col }} from {{ records }} where {{ party_col }} is not null)
     ),
 
-    _cr_cadre_relatives as (
-        select village_code, ref from _cr_cadre_persons
-        union
-        select c.village_code, r.to_ref from _cr_cadre_persons as c
-        inner join {{ ref('relation') }} as r
-            on r.from_ref = c.ref and r.relation_type in {{ person_relation_types() }}
+    -- every related-party path from those cadres, dates and shares aside: read from the relation
+    -- once, for the cut below and again for the answer (related_parties' paths=)
+    _cr_paths as (
+        {{ relation_paths('_cr_cadre_persons', 'ref') }}
     ),
 
     _cr_reachable as (
-        select village_code, ref from _cr_cadre_relatives
-        union
-        select c.village_code, r.to_ref from _cr_cadre_relatives as c
-        inner join {{ ref('relation') }} as r
-            on r.from_ref = c.ref and r.relation_type in {{ company_relation_types() }}
+        select distinct c.village_code, p.party_ref as ref
+        from _cr_cadre_persons as c
+        inner join _cr_paths as p on p._rp_ref = c.ref
     ),
 
     _cr_records as (
@@ -55,7 +52,7 @@
     ),
 
     _cr_parties as (
-        {{ related_parties('_cr_cadres_at_date', 'cadre_ref', date_col, min_share_col, party=party_col) }}
+        {{ related_parties('_cr_cadres_at_date', 'cadre_ref', date_col, min_share_col, party=party_col, paths='_cr_paths') }}
     )
 
     select {{ star_except(none, ['party_ref', 'party_kind']) }}
