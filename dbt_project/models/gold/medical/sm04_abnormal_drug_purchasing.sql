@@ -63,8 +63,10 @@ prescribed as (
         {{ month_number('rx.rx_date') }} as month_no,
         sum(rx.quantity) as quantity
     from {{ ref('prescription') }} as rx
+    -- a join, not EXISTS: DuckDB runs that EXISTS as a correlated (delim) join, most of the model
+    inner join (select distinct hospital_code, drug_code from yellow) as y
+        on y.hospital_code = rx.hospital_code and y.drug_code = rx.drug_code
     where rx.rx_date is not null
-      and exists (select 1 from yellow as y where y.hospital_code = rx.hospital_code and y.drug_code = rx.drug_code)
     group by all
 ),
 
