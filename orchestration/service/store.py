@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -90,6 +92,7 @@ audit_head = sa.Table(
 
 GENESIS_HASH = "0" * 64
 SCHEMA_LOCK = 7_106_803_661  # PostgreSQL advisory lock key held while creating the schema (any fixed number)
+SQLITE_LOCK_TIMEOUT = 30.0   # seconds a SQLite connection waits for another's lock before failing
 
 
 def now_in_china() -> dt.datetime:
@@ -161,19 +164,36 @@ class Store:
         self.engine.dispose()
 
 
+def switch_to_wal(cursor, timeout: float = SQLITE_LOCK_TIMEOUT) -> None:
+    """``PRAGMA journal_mode=WAL``, waiting out a concurrent switch. Switching a fresh file takes an
+    exclusive lock, and when several connections race for it (a service and a CLI starting on an
+    empty database) SQLite answers "database is locked" at once instead of waiting, since waiting
+    could deadlock. WAL is a property of the file: once one of them has switched it, the others'
+    switch is a no-op, so trying again shortly is enough."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _engine(url: str) -> sa.Engine:
     if not url.startswith("sqlite"):
         return sa.create_engine(url, pool_pre_ping=True)
     database = sa.engine.make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_LOCK_TIMEOUT})
 
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # transactions are begun below, not by the driver
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        switch_to_wal(cursor)
         cursor.execute("PRAGMA synchronous=FULL")   # a committed disposition survives a power cut
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

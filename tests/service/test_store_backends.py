@@ -3,6 +3,7 @@ nature: read snapshots, a fresh database opened by several processes at once, NU
 column lengths. Each test runs on both backends (the ``store`` fixture is parametrised)."""
 from __future__ import annotations
 
+import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 
 from orchestration.service import audit, dispositions
 from orchestration.service.access import Principal, create_token
-from orchestration.service.store import Store, audit_head, audit_log
+from orchestration.service.store import Store, audit_head, audit_log, switch_to_wal
 from service_helpers import fixture_alerts
 
 XIHU_OFFICER = Principal("0123456789abcdef", "xihu-jw", "inspection", "330106", None, frozenset({"read", "dispose"}),
@@ -71,3 +72,33 @@ def test_an_overlong_token_name_or_unit_is_refused_alike(store, field):
     kwargs = {"name": "xihu-jw", field: "x" * 201}
     with pytest.raises(ValueError, match=f"--{field} is 201 characters long; at most 200"):
         create_token(store, role="inspection", region_code="330106", **kwargs)
+
+
+class _RacingCursor:
+    """A cursor whose WAL switch finds the file locked by another connection's switch ``busy`` times."""
+
+    def __init__(self, busy: int, error: str = "database is locked"):
+        self.busy, self.error, self.calls = busy, error, 0
+
+    def execute(self, statement: str) -> None:
+        assert statement == "PRAGMA journal_mode=WAL"
+        self.calls += 1
+        if self.calls <= self.busy:
+            raise sqlite3.OperationalError(self.error)
+
+
+def test_the_wal_switch_waits_out_a_concurrent_switch():
+    """SQLite answers "database is locked" at once (no busy wait) when two connections switch a fresh
+    file to WAL together: the switch is tried again, so the race above cannot fail an opener."""
+    cursor = _RacingCursor(busy=2)
+    switch_to_wal(cursor)
+    assert cursor.calls == 3
+
+
+def test_the_wal_switch_gives_up_after_its_timeout_and_passes_other_errors():
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        switch_to_wal(_RacingCursor(busy=10**6), timeout=0.2)
+    other = _RacingCursor(busy=1, error="disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        switch_to_wal(other)
+    assert other.calls == 1
