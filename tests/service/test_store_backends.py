@@ -1,6 +1,7 @@
 """What the service database must do alike on SQLite and PostgreSQL, where the two differ by
 nature: read snapshots, a fresh database opened by several processes at once, NUL characters and
-column lengths. Each test runs on both backends (the ``store`` fixture is parametrised)."""
+column lengths. Each test taking the ``store`` fixture runs on both backends (it is parametrised); the
+WAL switch's retry is SQLite's alone and is tested on its own."""
 from __future__ import annotations
 
 import sqlite3
