@@ -24,9 +24,10 @@
   party       optional SQL expression over anchors' columns (both macros): only that party is
               looked for (is it one of P's close relatives / related parties at D, and by which
               path?), much cheaper than listing all
-  paths       optional (related_parties): the name of a CTE rendered by relation_paths(...) over a
-              set of persons that includes every anchor person; the relation is then not read
-              again (cadre_related, which needs the paths first to cut its records)
+  paths       optional (related_parties): the name of a CTE rendered by relation_paths(refs, col)
+              with its defaults (self and companies included) over a set of persons that includes
+              every anchor person; the relation is then not read again (cadre_related, which
+              needs the paths first to cut its records)
 
   A party reached by several paths is listed once, by its shortest path (then alphabetically).
   Anchor rows without parties (a null ref, an unknown person with no ties is still 'self') are
