@@ -34,25 +34,42 @@ winner_ties as (
         and (r.relation_type = 'legal_rep' or r.share_ratio >= a.min_share)
 ),
 
-officials_and_ties as (
-    -- each (official, person tied to the winner) of a project: the official's own tie, or the
-    -- question whether the tied person is a close relative of the official
+official_ties as (
+    -- (official) an official in post is the winner's tie themself
     select o.*, t.tied_ref, t.tie, t.share_ratio
     from officials_at_award as o
-    inner join winner_ties as t on t.project_id = o.project_id and t.winner_code = o.winner_code
+    inner join winner_ties as t
+        on t.project_id = o.project_id and t.winner_code = o.winner_code and t.tied_ref = o.official_ref
+),
+
+relative_pairs as (
+    -- (official, tied person) pairs joined by a close-relative edge at any date: the only pairs
+    -- close_relatives can answer yes for. Pairing every official of an organisation with every
+    -- tied person of its projects first made a million questions at SF 1, most of the model's time
+    select distinct r.from_ref as official_ref, r.to_ref as tied_ref
+    from {{ ref('relation') }} as r
+    where r.relation_type in {{ person_relation_types() }}
+        and r.from_ref in (select official_ref from officials_at_award)
+        and r.to_ref in (select tied_ref from winner_ties)
+),
+
+relative_questions as (
+    select o.*, t.tied_ref, t.tie, t.share_ratio
+    from officials_at_award as o
+    inner join relative_pairs as p on p.official_ref = o.official_ref
+    inner join winner_ties as t
+        on t.project_id = o.project_id and t.winner_code = o.winner_code and t.tied_ref = p.tied_ref
 ),
 
 relatives_tied as (
-    -- only the tied persons are looked for among the officials' relatives: listing every
-    -- relative of every official at every award date first was most of the model's time
-    {{ close_relatives('officials_and_ties', 'official_ref', 'award_date', party='tied_ref') }}
+    -- is the tied person, at award_date, one of the official's close relatives, and how
+    {{ close_relatives('relative_questions', 'official_ref', 'award_date', party='tied_ref') }}
 ),
 
 conflicts as (
     select {{ star_except(none, ['tied_ref', 'tie', 'share_ratio']) }}, 'official' as branch, 'self' as relation_path,
            tied_ref, tie, share_ratio
-    from officials_and_ties
-    where tied_ref = official_ref
+    from official_ties
     union all
     select {{ star_except(none, ['tied_ref', 'tie', 'share_ratio', 'party_ref', 'party_kind', 'relation_path']) }},
            'relative', relation_path, tied_ref, tie, share_ratio
