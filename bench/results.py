@@ -22,12 +22,25 @@ def _machine() -> str:
     return f"{platform.machine()}, {cpu} cores{mem}, Python {platform.python_version()}"
 
 
-def _commit() -> str:
+def _git(repo: Path, *args: str) -> str:
+    # not stripped: a status line starts with a space when only the work tree differs (" M path")
+    return subprocess.run(["git", *args], capture_output=True, text=True, cwd=repo, check=True).stdout
+
+
+def _commit(results: Path | None = None) -> str:
+    """HEAD's short hash, and whether tracked files differ from it: a figure measured on code no
+    commit holds says so. Neither RESULTS.md itself (an earlier benchmark of the same session
+    wrote it) nor untracked files (e.g. a lake inside the checkout) count."""
+    results = results or RESULTS
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              cwd=RESULTS.parent, check=True).stdout.strip()
+        head = _git(results.parent, "rev-parse", "--short", "HEAD").strip()
+        top = Path(_git(results.parent, "rev-parse", "--show-toplevel").strip())
+        status = _git(results.parent, "status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    own = results.resolve().relative_to(top.resolve()).as_posix()
+    changed = [line for line in status.splitlines() if line[3:] != own]
+    return f"{head} with uncommitted changes" if changed else head
 
 
 def record(title: str, setting: str, lines: list[str], *, command: str) -> None:

@@ -79,3 +79,30 @@ def test_a_recorded_section_replaces_its_old_one_and_keeps_the_blank_line_before
     text = (tmp_path / "RESULTS.md").read_text()
     assert text.index("## First") < text.index("## Second") and "```\n1\n" not in text
     assert "one\n```\n\n## Second" in text
+
+
+def test_a_recording_says_when_the_code_measured_is_not_the_commit_named(tmp_path):
+    import subprocess
+
+    from bench import results
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.email=t@example.org", "-c", "user.name=t", *args], cwd=tmp_path,
+                       check=True, capture_output=True)
+
+    (tmp_path / "bench").mkdir()
+    code, recorded = tmp_path / "model.sql", tmp_path / "bench" / "RESULTS.md"
+    code.write_text("select 1\n")
+    recorded.write_text("# results\n")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-q", "-m", "one")
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=tmp_path, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    assert results._commit(recorded) == head
+    recorded.write_text("# results\n\n## an earlier benchmark of the session\n")   # its own file
+    (tmp_path / "lake").mkdir()
+    (tmp_path / "lake" / "warehouse.duckdb").write_text("untracked")                 # not code
+    assert results._commit(recorded) == head
+    code.write_text("select 2\n")
+    assert results._commit(recorded) == f"{head} with uncommitted changes"
