@@ -172,9 +172,12 @@ def dbt_resource() -> DbtCliResource:
     # gets a folder under DBT_TARGET_PATH, seeded with the prepared partial parse found there.
     os.environ.setdefault("DBT_TARGET_PATH", str(dbt_target_dir()))
     os.environ.setdefault("DBT_LOG_PATH", str(dbt_log_dir()))
-    # The dbt beside this interpreter (the venv's), even when the venv is not on PATH.
-    local_dbt = Path(sys.executable).with_name("dbt")
-    if not local_dbt.exists():  # some other dbt on PATH: let dagster-dbt ask it its version
+    # The dbt beside this interpreter (the venv's), even when the venv is not on PATH: its
+    # powertrace-dbt (orchestration/dbt_cli.py: dbt without the build's two manifest writes), or
+    # dbt itself in a venv where this package was installed without its scripts.
+    beside = Path(sys.executable)
+    local_dbt = next((p for p in (beside.with_name("powertrace-dbt"), beside.with_name("dbt")) if p.exists()), None)
+    if local_dbt is None:  # some other dbt on PATH: let dagster-dbt ask it its version
         return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable="dbt")
     return LocalDbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
                                dbt_executable=str(local_dbt))

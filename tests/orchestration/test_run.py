@@ -115,6 +115,8 @@ def test_the_run_log_names_the_dbt_builds_artifacts(ran_lake):
     _, home, _ = ran_lake
     run = last_run(home)
     assert run.dbt_target is not None and (run.dbt_target / "run_results.json").is_file()
+    # built by powertrace-dbt (orchestration/dbt_cli.py): the prepared manifest is not written again
+    assert not (run.dbt_target / "manifest.json").exists()
     assert slowest_dbt_nodes(run)[0].startswith("  all nodes: models ")
 
 
